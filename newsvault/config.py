@@ -12,13 +12,15 @@ import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -54,7 +56,8 @@ class Settings(BaseSettings):
         64, ge=1, description="fsync the open WARC file at least every N records."
     )
     user_agent: str = Field(DEFAULT_USER_AGENT, min_length=3)
-    allowed_networks: list[str] = Field(
+    # NoDecode: the variable is a comma-separated list, not JSON.
+    allowed_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="Private networks crawls may reach, e.g. 127.0.0.0/8 (comma-separated).",
     )
@@ -154,6 +157,8 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
+    except SettingsError as exc:  # a value pydantic-settings could not even parse
+        raise ConfigError(f"{exc}; check the NEWSVAULT_* variables and {_config_file()}") from None
     except (ValueError, OSError) as exc:  # a malformed TOML file or unreadable config
         raise ConfigError(f"{_config_file()}: {exc}") from None
 

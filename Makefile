@@ -1,0 +1,32 @@
+# newsvault: `make run` runs the demo, `make test` runs every check. Both set themselves up.
+VENV    ?= .venv
+PYTHON  := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-stamp
+SOURCES := crawler tasks storage newsvault tests bench
+
+.PHONY: run test lint format services bench clean
+
+$(STAMP): pyproject.toml scripts/bootstrap.sh
+	scripts/bootstrap.sh $(VENV)
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/newsvault demo
+
+test: $(STAMP) services lint
+	$(VENV)/bin/pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check $(SOURCES)
+	$(VENV)/bin/ruff format --check $(SOURCES)
+	$(VENV)/bin/mypy
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format $(SOURCES)
+	$(VENV)/bin/ruff check --fix $(SOURCES)
+
+services:
+	scripts/services.sh
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

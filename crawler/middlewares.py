@@ -1,0 +1,511 @@
+"""Downloader middlewares: archive every response raw, and the politeness/safety policies.
+
+Order (DOWNLOADER_MIDDLEWARES priorities; process_request runs low -> high, process_response
+and process_exception high -> low):
+
+====  ===============================  ======================================================
+  60  :class:`SsrfGuardMiddleware`      refuse IP-literal targets before robots.txt is fetched
+ 100  :class:`PolicyRobotsTxtMiddleware` Scrapy's, with RFC 9309 handling of 4xx/5xx/errors
+ 540  :class:`FetchFailureMiddleware`   record the failures Retry gave up on (one per request)
+ 560  :class:`PolitenessMiddleware`     Crawl-delay, Retry-After, 5xx backoff on the slot
+ 570  :class:`ConditionalRequestMiddleware`  If-None-Match / If-Modified-Since from the archive
+ 950  :class:`ArchiveMiddleware`        every response as received: below HttpCompression
+                                        (590) so bodies are still compressed, below Redirect
+                                        (600) and Retry (550) so every hop/attempt is kept
+====  ===============================  ======================================================
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
+from twisted.internet import error as txerror
+from twisted.internet.defer import Deferred
+from twisted.internet.task import LoopingCall
+
+from crawler.canonical import UnsupportedURL, canonicalize
+from crawler.context import CrawlContext, context_of
+from crawler.ssrf import (
+    ALLOWED_NETWORKS_SETTING,
+    SsrfRefused,
+    check_literal_host,
+    policy_from_settings,
+    refusal_for_host,
+)
+from storage.fetch import Fetch
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+    from scrapy.robotstxt import RobotParser
+
+logger = logging.getLogger(__name__)
+
+FAILURE_KINDS = ("dns", "timeout", "refused", "robots", "too_large", "ssrf", "connection", "other")
+_DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+
+class RobotsDisallowed(IgnoreRequest):
+    """robots.txt forbids the URL (or could not be fetched, which RFC 9309 treats the same)."""
+
+
+def _host(request: Request) -> str:
+    return (urlparse_cached(request).hostname or "").lower()
+
+
+def request_kind(request: Request) -> str:
+    """What a request fetches: article | feed | sitemap | section | robots | page."""
+    kind = request.meta.get("kind")
+    if isinstance(kind, str):
+        return kind
+    if request.meta.get("dont_obey_robotstxt") and urlparse_cached(request).path == "/robots.txt":
+        return "robots"
+    return "page"
+
+
+# 60 -------------------------------------------------------------------------------------------
+
+
+class SsrfGuardMiddleware:
+    """Refuse non-http(s) URLs and IP literals outside the allowed networks, before any I/O.
+
+    Host names are checked by :class:`crawler.ssrf.GuardedResolver` at connect time; a literal
+    never reaches a resolver, so it is checked here.
+    """
+
+    def __init__(self, networks: list[str]) -> None:
+        self.policy = policy_from_settings(networks)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler.settings.getlist(ALLOWED_NETWORKS_SETTING))
+
+    def process_request(self, request: Request) -> None:
+        parsed = urlparse_cached(request)
+        if parsed.scheme not in ("http", "https"):
+            raise SsrfRefused(f"scheme {parsed.scheme}: is not crawled")
+        reason = check_literal_host(parsed.hostname or "", self.policy)
+        if reason is not None:
+            raise SsrfRefused(reason)
+
+
+# 100 ------------------------------------------------------------------------------------------
+
+
+class PolicyRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware with RFC 9309 §2.3.1.3-4 failure handling.
+
+    Scrapy parses any response body (a 503 error page becomes "allow all") and allows all on
+    a network error. Here: 2xx parsed; 4xx (except 429) "unavailable" = allow all; 5xx, 429
+    or a failed download "unreachable" = disallow all, for the rest of this crawl.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._unreachable: dict[str, str] = {}
+
+    def _disallow_all(self, netloc: str, why: str) -> RobotParser:
+        self._unreachable[netloc] = why
+        logger.warning("robots.txt of %s %s: disallowing the whole host (RFC 9309)", netloc, why)
+        self._stats.inc_value("newsvault/robots/unreachable")
+        parser: RobotParser = build_from_crawler(self._parserimpl, self.crawler, _DISALLOW_ALL)
+        return parser
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        status = response.status
+        if status >= 500 or status == 429:
+            self._settle(netloc, self._disallow_all(netloc, f"answered {status}"))
+            return
+        if 400 <= status < 500:
+            self._stats.inc_value("robotstxt/response_count")
+            # "Unavailable": no rules. An empty file parses as allow-all.
+            self._settle(netloc, build_from_crawler(self._parserimpl, self.crawler, b""))
+            return
+        await super()._parse_robots(response, netloc, request)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        self._settle(netloc, self._disallow_all(netloc, f"could not be fetched ({exc})"))
+
+    def _settle(self, netloc: str, parser: RobotParser) -> None:
+        pending = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        if isinstance(pending, Deferred):
+            pending.callback(parser)
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        try:
+            super().process_request_2(rp, request)
+        except IgnoreRequest:
+            why = self._unreachable.get(urlparse_cached(request).netloc)
+            raise RobotsDisallowed(
+                f"robots.txt {why}" if why else "Forbidden by robots.txt"
+            ) from None
+
+
+# 540 ------------------------------------------------------------------------------------------
+
+
+def classify_failure(exc: BaseException, request: Request) -> str:
+    """The failure kind recorded for a request that ended in ``exc``."""
+    if isinstance(exc, SsrfRefused) or refusal_for_host(_host(request)):
+        return "ssrf"
+    if isinstance(exc, RobotsDisallowed):
+        return "robots"
+    if isinstance(exc, CannotResolveHostError | txerror.DNSLookupError):
+        return "dns"
+    if isinstance(exc, DownloadTimeoutError | txerror.TimeoutError | TimeoutError):
+        return "timeout"
+    if isinstance(exc, DownloadConnectionRefusedError | txerror.ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, DownloadCancelledError) and "max size" in str(exc):
+        return "too_large"
+    if isinstance(
+        exc,
+        DownloadFailedError
+        | ResponseDataLossError
+        | txerror.ConnectError
+        | txerror.ConnectionLost
+        | txerror.ConnectionDone
+        | ConnectionError,
+    ):
+        return "connection"
+    return "other"
+
+
+class FetchFailureMiddleware:
+    """Record each request that ends without a response, once (after Retry gave up)."""
+
+    def __init__(self, crawler: Crawler, context: CrawlContext) -> None:
+        self.crawler = crawler
+        self.context = context
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        context = context_of(crawler)
+        if context is None:
+            raise NotConfigured("no archive sink for this crawl")
+        return cls(crawler, context)
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        kind = classify_failure(exception, request)
+        message = str(exception) or type(exception).__name__
+        if kind == "ssrf" and not isinstance(exception, SsrfRefused):
+            message = refusal_for_host(_host(request)) or message
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newsvault/errors/{kind}")
+        try:
+            self.context.sink.record_failure(request.url, kind, message[:2000])
+        except Exception:  # recording must not turn one failed fetch into a crashed crawl
+            logger.exception("could not record the failure of %s", request.url)
+
+
+# 560 ------------------------------------------------------------------------------------------
+
+
+def parse_retry_after(value: bytes | str | None, *, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now if now is not None else time.time()
+    return max(0.0, when.timestamp() - current)
+
+
+class PolitenessMiddleware:
+    """Per-host delay floors Scrapy does not apply itself, re-applied to the download slot.
+
+    Scrapy garbage-collects idle slots and rebuilds them from DOWNLOAD_DELAY, and AutoThrottle
+    rewrites ``slot.delay``; so the floors live here and are re-applied on every request.
+    Floors: robots.txt Crawl-delay; Retry-After of a 429/503 (until the host answers normally);
+    exponential backoff after 5xx answers and timeouts (idem).
+    """
+
+    MAX_CRAWL_DELAY = 60.0
+    MAX_RETRY_AFTER = 120.0
+    BACKOFF_BASE = 0.5
+    BACKOFF_MAX = 30.0
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.base_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
+        self.user_agent = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get(
+            "USER_AGENT"
+        )
+        self.crawl_delay: dict[str, float] = {}
+        self.retry_after: dict[str, float] = {}
+        self.backoff: dict[str, float] = {}
+        crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls(crawler)
+
+    def floor(self, host: str) -> float:
+        return max(
+            self.crawl_delay.get(host, 0.0),
+            self.retry_after.get(host, 0.0),
+            self.backoff.get(host, 0.0),
+        )
+
+    def _robots_parsed(self, robotparser: RobotParser, request: Request, **kwargs: Any) -> None:
+        try:
+            delay = robotparser.crawl_delay(self.user_agent)
+        except Exception:  # a parser without crawl-delay support
+            return
+        if delay:
+            capped = min(float(delay), self.MAX_CRAWL_DELAY)
+            if capped < delay:
+                logger.warning("Crawl-delay %s of %s capped to %s s", delay, _host(request), capped)
+            self.crawl_delay[_host(request)] = capped
+
+    def _apply(self, request: Request, *, restore: bool = False) -> None:
+        engine = self.crawler.engine
+        downloader = getattr(engine, "downloader", None)
+        if downloader is None:
+            return
+        slot = downloader.slots.get(downloader.get_slot_key(request))
+        if slot is None:  # created from DOWNLOAD_DELAY on enqueue; the next request fixes it
+            return
+        floor = self.floor(_host(request))
+        if restore:
+            slot.delay = max(self.base_delay, floor)
+        elif slot.delay < floor:
+            slot.delay = floor
+
+    def process_request(self, request: Request) -> None:
+        self._apply(request)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        host = _host(request)
+        if response.status in (429, 503):
+            wait = parse_retry_after(response.headers.get(b"Retry-After"))
+            if wait is not None:
+                self.retry_after[host] = min(wait, self.MAX_RETRY_AFTER)
+        if response.status >= 500 or response.status == 429:
+            self._back_off(host)
+            self._apply(request)
+        elif host in self.retry_after or host in self.backoff:
+            self.retry_after.pop(host, None)
+            self.backoff.pop(host, None)
+            self._apply(request, restore=True)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, DownloadTimeoutError | txerror.TimeoutError):
+            self._back_off(_host(request))
+            self._apply(request)
+
+    def _back_off(self, host: str) -> None:
+        previous = self.backoff.get(host)
+        self.backoff[host] = (
+            self.BACKOFF_BASE if previous is None else min(previous * 2, self.BACKOFF_MAX)
+        )
+
+
+# 570 ------------------------------------------------------------------------------------------
+
+
+class ConditionalRequestMiddleware:
+    """Re-crawls ask "changed since the last capture?"; a 304 is archived as a revisit."""
+
+    def __init__(self, context: CrawlContext) -> None:
+        if context.validators is None:
+            raise NotConfigured("no validators")
+        self.validators = context.validators
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        context = context_of(crawler)
+        if context is None:
+            raise NotConfigured("no crawl context")
+        return cls(context)
+
+    def process_request(self, request: Request) -> None:
+        if request.method != "GET" or request_kind(request) == "robots":
+            return
+        if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
+            return
+        try:
+            known = self.validators(canonicalize(request.url))
+        except UnsupportedURL:
+            return
+        if not known:
+            return
+        etag, last_modified = known
+        if etag:
+            request.headers[b"If-None-Match"] = etag
+        if last_modified:
+            request.headers[b"If-Modified-Since"] = last_modified
+        if etag or last_modified:
+            allowed = list(request.meta.get("handle_httpstatus_list", []))
+            if 304 not in allowed:
+                request.meta["handle_httpstatus_list"] = [*allowed, 304]
+
+
+# 950 ------------------------------------------------------------------------------------------
+
+
+def _header_pairs(headers: Any) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for name, values in headers.items():
+        key = name.decode("latin-1") if isinstance(name, bytes) else str(name)
+        for value in values:
+            pairs.append((key, value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+    return pairs
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def build_fetch(request: Request, response: Response) -> Fetch:
+    """A :class:`Fetch` from one hop, body as received (still compressed if it was)."""
+    try:
+        canonical = canonicalize(response.url)
+    except UnsupportedURL:
+        canonical = response.url
+    request_headers = _header_pairs(request.headers)
+    if not any(k.lower() == "host" for k, _ in request_headers):
+        # Twisted adds Host on the wire; keep it so the WARC request record is complete.
+        request_headers.insert(0, ("Host", urlparse_cached(request).netloc))
+    ip = getattr(response, "ip_address", None)
+    return Fetch(
+        url=response.url,
+        canonical_url=canonical,
+        method=request.method,
+        request_headers=request_headers,
+        protocol=getattr(response, "protocol", None) or "HTTP/1.1",
+        status=response.status,
+        reason=_reason(response.status),
+        response_headers=_header_pairs(response.headers),
+        body=response.body,
+        fetched_at=datetime.now(UTC),
+        ip_address=str(ip) if ip is not None else None,
+        kind=request_kind(request),
+    )
+
+
+class ArchiveMiddleware:
+    """Hand every response to the archive sink, raw, and commit in batches.
+
+    Commits every ``commit_every`` fetches, every ``commit_interval`` seconds and when the
+    spider closes; each commit's capture ids go to ``on_committed`` (processing). A sink error
+    stops the crawl: fetching on without archiving would lose what is fetched.
+    """
+
+    def __init__(self, crawler: Crawler, context: CrawlContext) -> None:
+        self.crawler = crawler
+        self.context = context
+        self.pending = 0
+        self.failed = False
+        self.loop: LoopingCall | None = None
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        context = context_of(crawler)
+        if context is None:
+            raise NotConfigured("no archive sink for this crawl")
+        return cls(crawler, context)
+
+    def spider_opened(self, spider: Any = None) -> None:
+        self.loop = LoopingCall(self._tick)
+        self.loop.start(self.context.commit_interval, now=False).addErrback(
+            lambda failure: logger.error("commit loop stopped: %s", failure.value)
+        )
+
+    def spider_closed(self, spider: Any = None, reason: str = "") -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        self.commit()
+        self._report_progress()
+
+    def _tick(self) -> None:
+        if self.pending:
+            self.commit()
+        self._report_progress()
+
+    def _report_progress(self) -> None:
+        if self.context.progress is not None:
+            try:
+                self.context.progress(self.crawler.stats)
+            except Exception:
+                logger.exception("progress callback failed")
+
+    def commit(self) -> None:
+        if self.failed:
+            return
+        self.pending = 0
+        try:
+            ids = self.context.sink.commit()
+        except Exception as exc:
+            self._fail(exc)
+            return
+        if ids:
+            assert self.crawler.stats is not None
+            self.crawler.stats.inc_value("newsvault/captures", len(ids))
+            try:
+                self.context.on_committed(ids)
+            except Exception:  # processing is re-runnable from the archive; keep crawling
+                logger.exception("on_committed failed for %d captures", len(ids))
+
+    def _fail(self, exc: Exception) -> None:
+        self.failed = True
+        logger.error("archive sink failed, stopping the crawl: %s", exc, exc_info=exc)
+        engine = self.crawler.engine
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason="archive_error"))
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.failed:
+            raise IgnoreRequest("archive unavailable")
+        fetch = build_fetch(request, response)
+        try:
+            self.context.sink.add(fetch)
+        except Exception as exc:
+            self._fail(exc)
+            raise IgnoreRequest(f"archive failed: {exc}") from exc
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value("newsvault/fetched")
+        stats.inc_value(f"newsvault/fetched/{fetch.kind}")
+        stats.inc_value("newsvault/bytes", len(fetch.body))
+        self.pending += 1
+        if self.pending >= self.context.commit_every:
+            self.commit()
+        return response

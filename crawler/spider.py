@@ -1,0 +1,471 @@
+"""The one config-driven spider: feeds, sitemaps and section pages -> article pages.
+
+Every response is archived by :class:`crawler.middlewares.ArchiveMiddleware` before it gets
+here; the spider only decides what to fetch next. Each canonical URL is requested at most
+once per crawl (own seen-set + a fingerprinter on the canonical URL for redirects/duplicates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+from weakref import WeakKeyDictionary
+
+import lxml.etree
+import scrapy
+from scrapy import signals
+from scrapy.http import Request, Response, TextResponse
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+
+from crawler.canonical import UnsupportedURL, amp_alternate, canonical_from_page, canonicalize
+from crawler.sitedef import SiteDefinition
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+# Kinds, as recorded in request.meta["kind"] and in each Fetch.
+ARTICLE, FEED, SITEMAP, SECTION, PAGE = "article", "feed", "sitemap", "section", "page"
+
+# Priorities: routes first (they name many articles), then articles, then exploration.
+_PRIORITY = {FEED: 30, SITEMAP: 30, ARTICLE: 20, SECTION: 10, PAGE: 0}
+
+_SKIP_WORDS = (
+    "jpg jpeg png gif webp svg ico bmp tif tiff avif css js mjs json woff woff2 ttf eot otf "
+    "mp3 mp4 m4a m4v webm ogg ogv wav avi mov mkv flv wmv zip gz tgz bz2 xz 7z rar tar "
+    "exe dmg apk iso doc docx xls xlsx ppt pptx odt ods"
+)
+# Linked files that are never news pages (PDFs are kept: they are archived raw).
+_SKIP_EXTENSIONS = frozenset(_SKIP_WORDS.split())
+_ARTICLE_TYPES = frozenset(
+    {
+        "article",
+        "newsarticle",
+        "reportagenewsarticle",
+        "analysisnewsarticle",
+        "opinionnewsarticle",
+        "backgroundnewsarticle",
+        "reviewnewsarticle",
+        "blogposting",
+        "liveblogposting",
+    }
+)
+_FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
+_PAGE_PARAM = re.compile(r"^(page|p|pg|paged|start|offset)$", re.I)
+
+
+class CanonicalRequestFingerprinter:
+    """REQUEST_FINGERPRINTER_CLASS: requests differing only in URL spelling are one request."""
+
+    def __init__(self) -> None:
+        self._cache: WeakKeyDictionary[Request, bytes] = WeakKeyDictionary()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        return cls()
+
+    def fingerprint(self, request: Request) -> bytes:
+        if request not in self._cache:
+            try:
+                url = canonicalize(request.url)
+            except UnsupportedURL:
+                url = request.url
+            digest = hashlib.sha1(request.method.encode() + b" " + url.encode())
+            digest.update(request.body or b"")
+            self._cache[request] = digest.digest()
+        return self._cache[request]
+
+
+def parse_date(text: str | None) -> datetime | None:
+    """A feed/sitemap date (RFC 822 or ISO 8601) as UTC-aware datetime; None if unparsable."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        value = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        try:
+            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError:
+            return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _local(tag: Any) -> str:
+    return tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
+
+
+def parse_feed(body: bytes) -> list[tuple[str, datetime | None]]:
+    """(link, date) of each entry of an RSS 2.0 / RSS 1.0 (RDF) / Atom feed, tolerantly."""
+    parser = lxml.etree.XMLParser(
+        recover=True, resolve_entities=False, no_network=True, remove_comments=True
+    )
+    try:
+        root = lxml.etree.fromstring(body.lstrip(), parser=parser)
+    except lxml.etree.XMLSyntaxError:
+        return []
+    if root is None:
+        return []
+    entries: list[tuple[str, datetime | None]] = []
+    for entry in root.iter():
+        if _local(entry.tag) not in ("item", "entry"):
+            continue
+        link: str | None = None
+        published: datetime | None = None
+        updated: datetime | None = None
+        for child in entry:
+            name = _local(child.tag)
+            if name == "link":
+                href = child.get("href")
+                rel = child.get("rel", "alternate")
+                if href and rel == "alternate" and link is None:
+                    link = href.strip()
+                elif not href and child.text and child.text.strip() and link is None:
+                    link = child.text.strip()
+            elif name == "guid" and link is None and child.get("isPermaLink") == "true":
+                link = (child.text or "").strip() or None
+            elif name in ("pubdate", "published", "date", "issued") and published is None:
+                published = parse_date(child.text)
+            elif name in ("updated", "modified") and updated is None:
+                updated = parse_date(child.text)
+        if link is None and entry.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"):
+            link = entry.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
+        if link:
+            # The publication date decides "newer than N days"; an update date is a fallback.
+            entries.append((link, published or updated))
+    return entries
+
+
+class NewsSitemap(Sitemap):
+    """Scrapy's tolerant sitemap parser, also keeping Google News' news:publication_date."""
+
+    def _process_sitemap_element(self, elem: lxml.etree._Element) -> dict[str, Any] | None:
+        published = None
+        for el in elem.iter():
+            if _local(el.tag) == "publication_date" and el.text:
+                published = el.text.strip()
+                break
+        entry = super()._process_sitemap_element(elem)
+        if entry is not None and published:
+            entry["publication_date"] = published
+        return entry
+
+
+def sitemap_entries(body: bytes, max_size: int) -> tuple[str, list[dict[str, Any]]]:
+    """(type, entries) of a sitemap or sitemap index; gzip files are unpacked (size-capped)."""
+    if body[:2] == b"\x1f\x8b":
+        body = gunzip(body, max_size=max_size)
+    try:
+        sitemap = NewsSitemap(body.lstrip())
+    except (lxml.etree.XMLSyntaxError, StopIteration):
+        return "", []
+    return sitemap.type, list(sitemap)
+
+
+def jsonld_types(texts: Iterable[str]) -> set[str]:
+    """Lower-case @type values found in JSON-LD blocks (including @graph), tolerantly."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            kind = node.get("@type")
+            for value in kind if isinstance(kind, list) else [kind]:
+                if isinstance(value, str):
+                    found.add(value.rsplit("/", 1)[-1].lower())
+            if "@graph" in node:
+                walk(node["@graph"])
+
+    for text in texts:
+        try:
+            walk(json.loads(text))
+        except ValueError:
+            continue
+    return found
+
+
+class NewsSpider(scrapy.Spider):
+    """Crawl one :class:`SiteDefinition`."""
+
+    name = "newsvault"
+
+    def __init__(self, site: SiteDefinition, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.site = site
+        self.allowed_domains = list(site.allowed_domains)
+        self._allow = site.compiled_allow()
+        self._deny = site.compiled_deny()
+        self._tracking = tuple(site.tracking_params)
+        self._seen: set[str] = set()
+        self.requested = 0
+        self.articles: set[str] = set()
+        self.unchanged = 0
+        self.max_size = 0
+        self.not_before: datetime | None = None
+        if site.limits.max_age_days is not None:
+            self.not_before = datetime.now(UTC) - timedelta(days=site.limits.max_age_days)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        if spider.site.discover:
+            crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
+        return spider
+
+    # Scheduling ----------------------------------------------------------------------------
+
+    def in_scope(self, url: str) -> bool:
+        host = (urlsplit(url).hostname or "").lower()
+        return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
+
+    def looks_like_article(self, url: str) -> bool | None:
+        """True/False from the site's patterns; None when the site has no allow pattern."""
+        if any(p.search(url) for p in self._deny):
+            return False
+        if self._allow:
+            return any(p.search(url) for p in self._allow)
+        return None
+
+    def make_request(self, url: str, kind: str, *, depth: int = 0, **meta: Any) -> Request | None:
+        """A request for ``url`` unless it is out of scope, seen, or past the page limit."""
+        try:
+            canonical = canonicalize(url, extra_tracking_params=self._tracking)
+        except UnsupportedURL:
+            return None
+        if canonical in self._seen or not self.in_scope(canonical):
+            return None
+        if self.requested >= self.site.limits.max_pages:
+            return None
+        self._seen.add(canonical)
+        self.requested += 1
+        callback = {
+            FEED: self.parse_feed,
+            SITEMAP: self.parse_sitemap,
+            SECTION: self.parse_section,
+        }.get(kind, self.parse_page)
+        return Request(
+            canonical,
+            callback=callback,
+            errback=self.on_error,
+            priority=_PRIORITY.get(kind, 0),
+            meta={"kind": kind, "nv_depth": depth, **meta},
+        )
+
+    def _requests(self, urls: Iterable[str], kind: str, depth: int = 0) -> Iterator[Request]:
+        for url in urls:
+            request = self.make_request(url, kind, depth=depth)
+            if request is not None:
+                yield request
+
+    async def start(self) -> AsyncIterator[Any]:
+        start = self.site.start
+        for request in self._requests(start.feeds, FEED):
+            yield request
+        for request in self._requests(start.sitemaps, SITEMAP):
+            yield request
+        for url in start.sections:
+            section = self.make_request(url, SECTION, home=self.site.discover)
+            if section is not None:
+                yield section
+        if self.site.discover:
+            roots = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in start.sections}
+            for root in sorted(roots):
+                for request in self._requests([root + "sitemap.xml"], SITEMAP):
+                    yield request
+
+    def _robots_parsed(self, robotparser: Any, request: Request, **kwargs: Any) -> None:
+        # Zero-config discovery: sitemaps named in robots.txt (Protego keeps them).
+        parsed = getattr(robotparser, "rp", None)
+        sitemaps = list(getattr(parsed, "sitemaps", []) or [])
+        engine = self.crawler.engine
+        for url in sitemaps:
+            new = self.make_request(url, SITEMAP)
+            if new is not None and engine is not None:
+                engine.crawl(new)
+
+    def on_error(self, failure: Any) -> None:
+        # The failure itself is recorded by FetchFailureMiddleware; keep the log short.
+        logger.info("fetch failed: %s (%s)", failure.request.url, failure.value)
+
+    def _too_old(self, date: datetime | None) -> bool:
+        return self.not_before is not None and date is not None and date < self.not_before
+
+    # Callbacks ------------------------------------------------------------------------------
+
+    def _unchanged(self, response: Response) -> bool:
+        if response.status == 304:
+            self.unchanged += 1
+            return True
+        return False
+
+    def parse_feed(self, response: Response) -> Iterator[Request]:
+        if self._unchanged(response):
+            return
+        depth = response.meta.get("nv_depth", 0) + 1
+        for link, date in parse_feed(response.body):
+            if self._too_old(date) or self.looks_like_article(response.urljoin(link)) is False:
+                continue
+            request = self.make_request(response.urljoin(link), ARTICLE, depth=depth)
+            if request is not None:
+                yield request
+
+    def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        if self._unchanged(response):
+            return
+        try:
+            kind, entries = sitemap_entries(response.body, self.max_size)
+        except OSError as exc:  # bad gzip, or past the size cap once unpacked
+            logger.warning("unreadable sitemap %s: %s", response.url, exc)
+            return
+        depth = response.meta.get("nv_depth", 0) + 1
+        for entry in entries:
+            loc = response.urljoin(entry.get("loc", ""))
+            date = parse_date(entry.get("publication_date") or entry.get("lastmod"))
+            if self._too_old(date):
+                continue
+            request: Request | None
+            if kind == "sitemapindex":
+                request = self.make_request(loc, SITEMAP, depth=depth)
+            elif self.looks_like_article(loc) is False:
+                continue
+            else:
+                request = self.make_request(loc, ARTICLE, depth=depth)
+            if request is not None:
+                yield request
+
+    def parse_section(self, response: Response) -> Iterator[Request]:
+        if self._unchanged(response) or not isinstance(response, TextResponse):
+            return
+        depth = response.meta.get("nv_depth", 0)
+        if response.meta.get("home"):
+            yield from self._discover_feeds(response)
+        self._note_canonical(response)
+        if self._is_article(response):
+            self.articles.add(canonicalize(response.url))
+        yield from self._follow(response, depth, from_section=True)
+
+    def parse_page(self, response: Response) -> Iterator[Request]:
+        if self._unchanged(response) or not isinstance(response, TextResponse):
+            return
+        content_type = response.headers.get(b"Content-Type") or b"text/html"
+        if not content_type.lower().startswith((b"text/html", b"application/xhtml")):
+            return
+        depth = response.meta.get("nv_depth", 0)
+        regular = self._note_canonical(response)
+        if regular is not None:
+            yield regular
+        if response.meta.get("kind") == ARTICLE or self._is_article(response):
+            self.articles.add(canonicalize(response.url))
+        yield from self._follow(response, depth, from_section=False)
+
+    # Page analysis --------------------------------------------------------------------------
+
+    def _is_article(self, response: TextResponse) -> bool:
+        by_pattern = self.looks_like_article(response.url)
+        if by_pattern is not None:
+            return by_pattern
+        og_type = response.xpath('//meta[@property="og:type"]/@content').get("")
+        if og_type.strip().lower() == "article":
+            return True
+        blocks = response.xpath('//script[@type="application/ld+json"]/text()').getall()
+        return bool(jsonld_types(blocks) & _ARTICLE_TYPES)
+
+    def _note_canonical(self, response: TextResponse) -> Request | None:
+        """Apply the page's rel=canonical / rel=amphtml; the regular version of an AMP page.
+
+        A page declaring another canonical URL is that URL's content: mark it seen so it is
+        not fetched again. An AMP page's canonical is its regular article, which is fetched
+        (once). AMP alternatives of regular pages are never fetched.
+        """
+        links = [
+            (link.attrib.get("rel", ""), link.attrib.get("href", ""))
+            for link in response.xpath("//head/link[@rel][@href]")
+        ]
+        if not links:
+            return None
+        own = canonicalize(response.url, extra_tracking_params=self._tracking)
+        declared = canonical_from_page(response.url, links, extra_tracking_params=self._tracking)
+        amp = amp_alternate(response.url, links)
+        if amp is not None and amp != own:
+            self._seen.add(amp)
+        if declared == own:
+            return None
+        html = response.xpath("/html")
+        is_amp = bool(html) and any(name in ("amp", "\u26a1") for name in html[0].root.attrib)
+        if is_amp:
+            return self.make_request(declared, ARTICLE, depth=response.meta.get("nv_depth", 0))
+        if self.in_scope(declared):
+            self._seen.add(declared)
+        return None
+
+    def _discover_feeds(self, response: TextResponse) -> Iterator[Request]:
+        for link in response.xpath('//head/link[@rel="alternate"][@href][@type]'):
+            if link.attrib.get("type", "").lower().split(";")[0].strip() in _FEED_TYPES:
+                request = self.make_request(response.urljoin(link.attrib["href"]), FEED)
+                if request is not None:
+                    yield request
+
+    def _links(self, response: TextResponse) -> Iterator[str]:
+        for href in response.xpath("//a/@href").getall():
+            href = href.strip()
+            if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
+                continue
+            url = response.urljoin(href)
+            extension = urlsplit(url).path.rpartition(".")[2].lower()
+            if extension in _SKIP_EXTENSIONS:
+                continue
+            yield url
+
+    def _pagination(self, response: TextResponse) -> set[str]:
+        pages = {
+            response.urljoin(h)
+            for h in response.xpath(
+                '//link[@rel="next"]/@href | //a[contains(concat(" ", @rel, " "), " next ")]/@href'
+            ).getall()
+        }
+        here = urlsplit(response.url)
+        for url in self._links(response):
+            there = urlsplit(url)
+            if there.path == here.path and any(
+                _PAGE_PARAM.match(k) for k, _ in parse_qsl(there.query)
+            ):
+                pages.add(url)
+        return pages
+
+    def _follow(
+        self, response: TextResponse, depth: int, *, from_section: bool
+    ) -> Iterator[Request]:
+        max_depth = self.site.limits.max_depth
+        next_depth = depth + 1
+        pagination = self._pagination(response) if from_section else set()
+        if next_depth <= max_depth:
+            for url in sorted(pagination):
+                request = self.make_request(url, SECTION, depth=next_depth)
+                if request is not None:
+                    yield request
+        for url in self._links(response):
+            if url in pagination:
+                continue
+            verdict = self.looks_like_article(url)
+            if verdict and next_depth <= max_depth + 1:
+                request = self.make_request(url, ARTICLE, depth=next_depth)
+            elif verdict is None and next_depth <= max_depth:
+                request = self.make_request(url, PAGE, depth=next_depth)
+            else:
+                continue
+            if request is not None:
+                yield request

@@ -1,0 +1,3 @@
+from newsvault.cli import main
+
+main()

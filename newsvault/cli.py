@@ -1,0 +1,282 @@
+"""The ``newsvault`` command line.
+
+Every command reads the configuration once, reports a problem as one line naming the thing
+and the fix (exit code 2 for bad configuration or arguments, 1 for "not found"), and offers
+``--format json`` where a script would want to read the answer.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from newsvault import output
+from newsvault.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="newsvault",
+    help="Crawl news sites, archive every capture in WARC, and retrieve every version.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        settings = load_settings()
+        settings.ensure_home()
+    except ConfigError as exc:
+        fail(str(exc), 2)
+    return settings
+
+
+def ready_index(settings: Settings) -> Settings:
+    """The settings, with the index database migrated to the current schema."""
+    from storage.db import IndexUnavailable, migrate
+
+    try:
+        migrate(settings.index_url)
+    except IndexUnavailable as exc:
+        fail(str(exc), 2)
+    return settings
+
+
+def parse_when(value: str, option: str) -> datetime:
+    """An ISO 8601 date or datetime as UTC; a naive value is taken as UTC."""
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {value!r} is not an ISO date like 2021-05-15 or 2021-05-15T14:00:00Z", 2)
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+# Commands --------------------------------------------------------------------------------
+
+
+@app.command()
+def demo(
+    port: Annotated[
+        int | None, typer.Option(help="Port of the sample site (NEWSVAULT_SAMPLE_SITE_PORT).")
+    ] = None,
+) -> None:
+    """Serve the bundled sample news site, crawl it, archive and process everything."""
+    from newsvault.demo import DemoError, run_demo
+
+    settings = ready_index(settings_or_exit())
+    try:
+        summary = run_demo(settings, port=port, console=console)
+    except DemoError as exc:
+        fail(str(exc), 2)
+    output.job_summary(console, summary)
+    output.next_steps(console, summary)
+    if summary.state != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def crawl(
+    target: Annotated[str, typer.Argument(help="A site name (`newsvault sites list`) or a URL.")],
+    concurrency: Annotated[int | None, typer.Option(min=1, max=64)] = None,
+    delay: Annotated[float | None, typer.Option(min=0.0, help="Seconds between requests.")] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Crawl a site now: fetch, archive raw, process every article."""
+    from newsvault.crawls import UnknownTarget, create_job, run_job_here
+    from newsvault.summary import summarize_job
+    from storage.db import session_scope
+
+    settings = ready_index(settings_or_exit())
+    options = {k: v for k, v in {"concurrency": concurrency, "delay": delay}.items() if v is not None}
+    try:
+        job_id = create_job(settings, target, options=options)
+    except UnknownTarget as exc:
+        fail(str(exc), 2)
+    with output.crawl_progress(console, target) as report:
+        run_job_here(settings, job_id, on_progress=report)
+    with session_scope(settings.index_url) as session:
+        summary = summarize_job(session, job_id)
+    if format is Format.json:
+        print_json(output.summary_dict(summary))
+    else:
+        output.job_summary(console, summary)
+    if summary.state != "done":
+        raise typer.Exit(1)
+
+
+@app.command()
+def articles(
+    limit: Annotated[int | None, typer.Option(min=1, help="Show at most this many.")] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """List archived articles: URL, title, language, number of versions."""
+    from storage.db import session_scope
+    from storage.retrieval import list_articles
+
+    settings = ready_index(settings_or_exit())
+    with session_scope(settings.index_url) as session:
+        found = list_articles(session, limit=limit)
+    if format is Format.json:
+        print_json([output.article_dict(a) for a in found])
+    else:
+        output.article_table(console, found)
+
+
+@app.command()
+def show(
+    url: Annotated[str, typer.Argument(help="The article's URL (canonical or any variant).")],
+    at: Annotated[
+        str | None, typer.Option(help="ISO datetime: the capture closest to it (Memento rule).")
+    ] = None,
+    raw: Annotated[bool, typer.Option(help="The exact bytes as fetched, not the cleaned text.")] = False,
+    headers: Annotated[bool, typer.Option(help="With --raw: the HTTP headers too.")] = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """Show an archived article: the cleaned version, or the raw capture with --raw."""
+    from storage.db import session_scope
+    from storage.retrieval import NotArchived, capture_timeline, closest_capture, version_at
+
+    settings = ready_index(settings_or_exit())
+    when = parse_when(at, "--at") if at else None
+    with session_scope(settings.index_url) as session:
+        try:
+            if raw:
+                captures = capture_timeline(session, url)
+                capture = closest_capture(captures, when) if when else captures[-1]
+                output.raw_capture(settings, capture, with_headers=headers)
+                return
+            article, version = version_at(session, url, when)
+        except NotArchived as exc:
+            fail(str(exc))
+        document = output.version_dict(article, version)
+        document["cluster"] = output.cluster_members(session, article)
+    if format is Format.json:
+        print_json(document)
+    else:
+        output.version_text(console, document)
+
+
+@app.command()
+def extract(
+    url: Annotated[str, typer.Option(help="The page's URL (resolves links, guides metadata).")] = (
+        "http://localhost/"
+    ),
+    content_type: Annotated[
+        str | None, typer.Option(help="The Content-Type header the page came with.")
+    ] = None,
+    language: Annotated[str | None, typer.Option(help="Language hint, e.g. ar.")] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Extract one article from HTML on standard input; archives nothing."""
+    from tasks.decode import decode_html
+    from tasks.extract import NotAnArticle, extract_article
+    from tasks.normalize import clean_text
+
+    body = sys.stdin.buffer.read()
+    if not body.strip():
+        fail("no HTML on standard input; try `newsvault extract < page.html`", 2)
+    page = decode_html(body, content_type, language_hint=language)
+    if page.suspicious:
+        errors.print(f"[yellow]warning:[/] {page.note}", highlight=False)
+    result = extract_article(page.text, url, language_hint=language)
+    if isinstance(result, NotAnArticle):
+        if format is Format.json:
+            print_json({"article": False, "reason": result.reason, "encoding": page.encoding})
+        else:
+            errors.print(f"not an article: {result.reason}", highlight=False)
+        raise typer.Exit(1)
+    document = output.extracted_dict(result, clean_text)
+    document["encoding"] = page.encoding
+    if format is Format.json:
+        print_json(document)
+    else:
+        output.version_text(console, document)
+
+
+@app.command()
+def worker(
+    queues: Annotated[str, typer.Option(help="Comma-separated queues: crawl, process.")] = (
+        "crawl,process"
+    ),
+    concurrency: Annotated[int, typer.Option(min=1, max=64)] = 2,
+    loglevel: Annotated[str, typer.Option()] = "INFO",
+) -> None:
+    """Run a Celery worker with newsvault's configuration (needs NEWSVAULT_BROKER_URL)."""
+    settings = ready_index(settings_or_exit())
+    if settings.embedded:
+        fail("a worker needs a broker: set NEWSVAULT_BROKER_URL=redis://127.0.0.1:6379/0", 2)
+    unknown = set(queues.split(",")) - {"crawl", "process"}
+    if unknown:
+        fail(f"--queues: unknown queue {', '.join(sorted(unknown))}; use crawl and/or process", 2)
+    from tasks.celery_app import app as celery_app
+
+    celery_app.worker_main(
+        ["worker", "--queues", queues, "--concurrency", str(concurrency), "--loglevel", loglevel,
+         "--without-gossip", "--without-mingle"]
+    )
+
+
+@app.command()
+def beat(loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
+    """Run the scheduler (one active at a time; a second waits as a standby)."""
+    settings = ready_index(settings_or_exit())
+    if settings.embedded:
+        fail("beat needs a broker: set NEWSVAULT_BROKER_URL=redis://127.0.0.1:6379/0", 2)
+    from tasks.celery_app import app as celery_app
+
+    celery_app.start(["beat", "--scheduler", "redbeat.RedBeatScheduler", "--loglevel", loglevel])
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the archive over HTTP: the JSON API, Memento and the web UI."""
+    import uvicorn
+
+    from newsvault.api import create_app
+
+    settings = ready_index(settings_or_exit())
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+# Commands that live in their own modules register here (each module has `register(app)`).
+# --- registered command modules ---
+
+def main() -> None:
+    """Console-script entry point: turns known failures into one-line messages."""
+    from storage.db import IndexUnavailable
+
+    try:
+        app()
+    except (ConfigError, IndexUnavailable) as exc:
+        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+

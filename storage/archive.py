@@ -1,0 +1,286 @@
+"""The raw archive as the crawler sees it: hand over a fetch, get a durable, indexed capture.
+
+Order of durability (the WARC files are the source of truth): a fetch is written to the
+process's own WARC file at once, but its index row is inserted only by :meth:`Archive.commit`,
+after the file has been fsynced. A crash between the two loses index rows, never bytes, and
+``newsvault reindex`` (or the ``.open`` recovery) brings them back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import socket
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.db import session_scope
+from storage.fetch import Fetch
+from storage.models import Capture, FetchEvent, WarcFile, utcnow
+from storage.warc import RevisitTarget, WarcWriter, WrittenRecord
+
+if TYPE_CHECKING:
+    from newsvault.config import Settings
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+
+
+def payload_digest(body: bytes) -> str:
+    """The WARC payload digest of ``body``: ``sha1:`` and base32, as warcio writes it."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def mime_type(content_type: str | None) -> str | None:
+    if not content_type:
+        return None
+    return content_type.split(";", 1)[0].strip().lower() or None
+
+
+@dataclass(frozen=True)
+class PriorCapture:
+    """What the archive remembers of a URL's last full capture (for revisits and validators)."""
+
+    record_id: str
+    url: str
+    date: datetime
+    payload_digest: str
+    etag: str | None
+    last_modified: str | None
+
+
+def processing_plan(status: int, mime: str | None, kind: str) -> tuple[str, str | None]:
+    """Whether a capture goes to processing: ``("pending", None)`` or ``("skipped", reason)``.
+
+    Every response is archived; only HTML pages that may be articles are processed.
+    """
+    if kind in ("feed", "sitemap", "robots"):
+        return "skipped", f"{kind}, not an article page"
+    if status == 304:
+        return "pending", None  # unchanged: processing links it to the current version
+    if status != 200:
+        return "skipped", f"HTTP {status}"
+    if mime not in HTML_TYPES:
+        return "skipped", f"not HTML ({mime or 'no Content-Type'}): archived raw only"
+    return "pending", None
+
+
+class Archive:
+    """Writes fetches to WARC and indexes them; one per crawl process (never shared)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        crawl_job_id: int | None = None,
+        prefix: str = "newsvault",
+    ) -> None:
+        settings.ensure_home()
+        self._db_url = settings.index_url
+        self._crawl_job_id = crawl_job_id
+        # Files the writer finished (rotation or close), to mark closed in the index.
+        self._closed: list[str] = []
+        self._writer = WarcWriter(
+            settings.warc_dir,
+            prefix=prefix,
+            max_size=settings.warc_max_size,
+            fsync_every=settings.warc_fsync_every,
+            info={"crawl-job": str(crawl_job_id)} if crawl_job_id else None,
+            on_close=self._closed.append,
+        )
+        self._pending: list[Capture] = []
+        self._pending_events: list[FetchEvent] = []
+        self._known_files: set[str] = set()
+        self._prior: dict[str, PriorCapture | None] = {}
+
+    # The sink protocol the crawler uses ----------------------------------------------------
+
+    def add(self, fetch: Fetch) -> None:
+        """Write ``fetch`` to the WARC file now; its index row waits for :meth:`commit`."""
+        digest = payload_digest(fetch.body)
+        prior = self.prior_capture(fetch.canonical_url)
+        revisit = _revisit_target(fetch, digest, prior)
+        written = self._writer.write_exchange(fetch, revisit_of=revisit)
+        self._pending.append(self._capture_row(fetch, written, revisit, prior))
+        if revisit is None and fetch.status == 200:
+            self._prior[fetch.canonical_url] = PriorCapture(
+                record_id=written.record_id,
+                url=fetch.url,
+                date=written.date,
+                payload_digest=written.payload_digest,
+                etag=fetch.header("ETag"),
+                last_modified=fetch.header("Last-Modified"),
+            )
+
+    def record_failure(self, url: str, kind: str, message: str) -> None:
+        self._pending_events.append(
+            FetchEvent(crawl_job_id=self._crawl_job_id, url=url, kind=kind, message=message)
+        )
+
+    def commit(self) -> list[int]:
+        """Make every added fetch durable, then index it; returns the ids to process."""
+        if not (self._pending or self._pending_events or self._closed):
+            return []
+        self._writer.sync()
+        rows, self._pending = self._pending, []
+        events, self._pending_events = self._pending_events, []
+        with session_scope(self._db_url) as session:
+            for name in {row.warc_name for row in rows} - self._known_files:
+                if session.scalar(select(WarcFile.id).where(WarcFile.name == name)) is None:
+                    session.add(WarcFile(name=name, state="open"))
+                self._known_files.add(name)
+            session.add_all(rows)
+            session.add_all(events)
+            session.flush()
+            self._mark_closed(session)
+            return [row.id for row in rows if row.process_state == "pending"]
+
+    def close(self) -> list[int]:
+        """Commit what is pending and close the WARC file (renamed from ``.open``)."""
+        ids = self.commit()
+        self._writer.close()
+        with session_scope(self._db_url) as session:
+            self._mark_closed(session)
+        return ids
+
+    def _mark_closed(self, session: Session) -> None:
+        names, self._closed = self._closed, []
+        for name in names:
+            warc_file = session.scalar(select(WarcFile).where(WarcFile.name == name))
+            if warc_file is not None:
+                warc_file.state = "closed"
+                warc_file.closed_at = utcnow()
+
+    def __enter__(self) -> Archive:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # What the crawler asks before fetching -------------------------------------------------
+
+    def prior_capture(self, canonical_url: str) -> PriorCapture | None:
+        """The URL's last full 200 capture, from this crawl or the index."""
+        if canonical_url not in self._prior:
+            self._prior[canonical_url] = _load_prior(self._db_url, canonical_url)
+        return self._prior[canonical_url]
+
+    def validators(self, canonical_url: str) -> tuple[str | None, str | None] | None:
+        """``(etag, last_modified)`` for a conditional re-fetch, or None for a first fetch."""
+        prior = self.prior_capture(canonical_url)
+        if prior is None or (prior.etag is None and prior.last_modified is None):
+            return None
+        return prior.etag, prior.last_modified
+
+    # Helpers ---------------------------------------------------------------------------
+
+    def _capture_row(
+        self,
+        fetch: Fetch,
+        written: WrittenRecord,
+        revisit: RevisitTarget | None,
+        prior: PriorCapture | None,
+    ) -> Capture:
+        mime = mime_type(fetch.header("Content-Type"))
+        state, note = processing_plan(fetch.status, mime, fetch.kind)
+        if revisit is not None and state == "pending":
+            note = "unchanged: revisit of " + revisit.record_id
+        return Capture(
+            crawl_job_id=self._crawl_job_id,
+            url=fetch.url,
+            canonical_url=fetch.canonical_url,
+            fetched_at=written.date,
+            status=fetch.status,
+            mime_type=mime if fetch.status != 304 or prior is None else "text/html",
+            content_length=len(fetch.body),
+            payload_digest=revisit.payload_digest if revisit else written.payload_digest,
+            record_id=written.record_id,
+            record_type="revisit" if revisit else "response",
+            refers_to_record_id=revisit.record_id if revisit else None,
+            warc_name=written.warc_name,
+            warc_offset=written.offset,
+            warc_length=written.length,
+            etag=fetch.header("ETag") or (prior.etag if prior else None),
+            last_modified=fetch.header("Last-Modified") or (prior.last_modified if prior else None),
+            kind=fetch.kind,
+            process_state=state,
+            process_note=note,
+        )
+
+
+def _revisit_target(fetch: Fetch, digest: str, prior: PriorCapture | None) -> RevisitTarget | None:
+    if prior is None:
+        return None
+    if fetch.status == 304:
+        profile = "server-not-modified"
+    elif fetch.status == 200 and digest == prior.payload_digest:
+        profile = "identical-payload-digest"
+    else:
+        return None
+    return RevisitTarget(
+        record_id=prior.record_id,
+        target_uri=prior.url,
+        date=prior.date,
+        payload_digest=prior.payload_digest,
+        profile=profile,
+    )
+
+
+def _load_prior(db_url: str, canonical_url: str) -> PriorCapture | None:
+    with session_scope(db_url) as session:
+        row = session.execute(
+            select(Capture)
+            .where(
+                Capture.canonical_url == canonical_url,
+                Capture.status == 200,
+                Capture.record_type == "response",
+            )
+            .order_by(Capture.fetched_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        return PriorCapture(
+            record_id=row.record_id,
+            url=row.url,
+            date=row.fetched_at,
+            payload_digest=row.payload_digest,
+            etag=row.etag,
+            last_modified=row.last_modified,
+        )
+
+
+def open_archive_for_job(settings: Settings, job_id: int | None) -> Archive:
+    """The archive a crawl process writes to: its own WARC file, indexed under ``job_id``."""
+    return Archive(settings, crawl_job_id=job_id)
+
+
+_version_writers: dict[Path, WarcWriter] = {}
+
+
+def version_writer(settings: Settings) -> WarcWriter:
+    """This process's writer for conversion records (cleaned versions); one file per process."""
+    directory = settings.warc_dir
+    if directory not in _version_writers:
+        settings.ensure_home()
+        _version_writers[directory] = WarcWriter(
+            directory,
+            prefix="newsvault-versions",
+            max_size=settings.warc_max_size,
+            fsync_every=1,
+            info={"hostname": socket.gethostname(), "content": "cleaned article versions"},
+        )
+    return _version_writers[directory]
+
+
+def close_version_writers() -> list[str]:
+    closed: list[str] = []
+    for writer in _version_writers.values():
+        closed.extend(writer.close())
+    _version_writers.clear()
+    return closed
+

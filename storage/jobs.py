@@ -1,0 +1,55 @@
+"""Crawl job bookkeeping: what a crawl process reads at start and writes at the end."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from storage.db import session_scope
+from storage.models import CrawlJob, utcnow
+
+
+class JobNotRunnable(Exception):
+    """The job does not exist or is not waiting to run; the message says which."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    job_id: int
+    target: str
+    # The site's stored definition, or None for a zero-configuration crawl of a URL.
+    definition: dict[str, Any] | None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def start_job(db_url: str, job_id: int) -> JobSpec:
+    """Mark job ``job_id`` running in this process and return what to crawl."""
+    with session_scope(db_url) as session:
+        job = session.get(CrawlJob, job_id, with_for_update=True)
+        if job is None:
+            raise JobNotRunnable(f"crawl job {job_id} does not exist in the index")
+        if job.state != "queued":
+            raise JobNotRunnable(f"crawl job {job_id} is {job.state}, not queued")
+        job.state = "running"
+        job.started_at = utcnow()
+        job.pid = os.getpid()
+        return JobSpec(
+            job_id=job.id,
+            target=job.target,
+            definition=dict(job.site.definition) if job.site else None,
+            options=dict((job.stats or {}).get("options", {})),
+        )
+
+
+def finish_job(
+    db_url: str, job_id: int, *, state: str, stats: dict[str, Any], message: str | None = None
+) -> None:
+    with session_scope(db_url) as session:
+        job = session.get(CrawlJob, job_id, with_for_update=True)
+        if job is None:
+            return
+        job.state = state
+        job.finished_at = utcnow()
+        job.stats = {**(job.stats or {}), **stats}
+        job.message = message

@@ -1,0 +1,180 @@
+"""Queries archivists ask of the index: what is archived, a URL's timeline, a version at a time.
+
+Every function takes an open session and returns plain dataclasses, so the CLI, the HTTP API
+and the tests share one answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from storage.models import Article, Capture, Version
+
+
+class NotArchived(LookupError):
+    """Nothing is archived under that URL; the message says what was looked for."""
+
+
+@dataclass(frozen=True)
+class ArticleSummary:
+    id: int
+    url: str
+    title: str | None
+    language: str | None
+    versions: int
+    first_seen: datetime
+    last_seen: datetime
+    cluster_id: int | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    capture_id: int
+    url: str
+    fetched_at: datetime
+    status: int
+    record_type: str
+    payload_digest: str
+    version: int | None
+    changed: bool
+    mime_type: str | None
+
+
+def list_articles(session: Session, *, limit: int | None = None) -> list[ArticleSummary]:
+    query = select(Article).order_by(Article.first_seen, Article.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [_summary(article) for article in session.scalars(query)]
+
+
+def _summary(article: Article) -> ArticleSummary:
+    return ArticleSummary(
+        id=article.id,
+        url=article.canonical_url,
+        title=article.title,
+        language=article.language,
+        versions=article.version_count,
+        first_seen=article.first_seen,
+        last_seen=article.last_seen,
+        cluster_id=article.cluster_id,
+    )
+
+
+def url_variants(url: str) -> list[str]:
+    """``url`` and its canonical form, so archivists may paste either."""
+    from crawler.canonical import canonicalize
+
+    variants = [url]
+    try:
+        canonical = canonicalize(url)
+    except ValueError:
+        return variants
+    if canonical not in variants:
+        variants.append(canonical)
+    return variants
+
+
+def find_article(session: Session, url: str) -> Article:
+    variants = url_variants(url)
+    article = session.scalar(select(Article).where(Article.canonical_url.in_(variants)))
+    if article is None:
+        # A capture under a variant URL knows the canonical one.
+        canonical = session.scalar(
+            select(Capture.canonical_url)
+            .where(or_(Capture.url.in_(variants), Capture.canonical_url.in_(variants)))
+            .limit(1)
+        )
+        if canonical is not None:
+            article = session.scalar(select(Article).where(Article.canonical_url == canonical))
+    if article is None:
+        raise NotArchived(f"no article archived at {url}; `newsvault articles` lists them")
+    return article
+
+
+def capture_timeline(session: Session, url: str) -> list[Capture]:
+    """Every capture of ``url`` (any variant), oldest first."""
+    variants = url_variants(url)
+    canonical = session.scalar(
+        select(Capture.canonical_url)
+        .where(or_(Capture.url.in_(variants), Capture.canonical_url.in_(variants)))
+        .limit(1)
+    )
+    if canonical is None:
+        raise NotArchived(f"nothing archived at {url}")
+    return list(
+        session.scalars(
+            select(Capture)
+            .where(Capture.canonical_url == canonical)
+            .order_by(Capture.fetched_at, Capture.id)
+        )
+    )
+
+
+def snapshots(session: Session, url: str) -> list[Snapshot]:
+    captures = capture_timeline(session, url)
+    numbers = dict(
+        session.execute(
+            select(Version.id, Version.number).where(
+                Version.id.in_({c.version_id for c in captures if c.version_id})
+            )
+        ).all()
+    )
+    result: list[Snapshot] = []
+    previous_version: int | None = None
+    for capture in captures:
+        number = numbers.get(capture.version_id) if capture.version_id else None
+        changed = number is not None and number != previous_version
+        if number is not None:
+            previous_version = number
+        result.append(
+            Snapshot(
+                capture_id=capture.id,
+                url=capture.url,
+                fetched_at=capture.fetched_at,
+                status=capture.status,
+                record_type=capture.record_type,
+                payload_digest=capture.payload_digest,
+                version=number,
+                changed=changed,
+                mime_type=capture.mime_type,
+            )
+        )
+    return result
+
+
+def closest_capture(captures: list[Capture], at: datetime) -> Capture:
+    """Memento's rule: the capture closest in time to ``at``; a tie goes to the earlier one."""
+    if not captures:
+        raise NotArchived("no captures")
+    return min(captures, key=lambda c: (abs((c.fetched_at - at).total_seconds()), c.fetched_at))
+
+
+def version_at(session: Session, url: str, at: datetime | None = None) -> tuple[Article, Version]:
+    """The version an archivist saw at ``at`` (closest article capture), or the current one."""
+    article = find_article(session, url)
+    if at is None:
+        if article.current_version_id is None:
+            raise NotArchived(f"{url} was archived but held no article text")
+        version = session.get(Version, article.current_version_id)
+        assert version is not None
+        return article, version
+    captures = [
+        c
+        for c in session.scalars(
+            select(Capture).where(
+                Capture.canonical_url == article.canonical_url, Capture.version_id.is_not(None)
+            )
+        )
+    ]
+    capture = closest_capture(captures, at)
+    version = session.get(Version, capture.version_id)
+    assert version is not None
+    return article, version
+
+
+def count_versions(session: Session) -> int:
+    return session.scalar(select(func.count(Version.id))) or 0
