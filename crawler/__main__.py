@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from crawler.run import run_crawl
-    from storage.archive import open_archive_for_job
+    from storage.archive import close_version_writers, open_archive_for_job
     from tasks.dispatch import submit_captures
 
     def on_committed(capture_ids: list[int]) -> None:
@@ -96,9 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         )
     except BaseException as exc:
         on_committed(sink.close())
+        close_version_writers()
         finish_job(settings.index_url, job_id, state="failed", stats={}, message=repr(exc))
         raise
     on_committed(sink.close())
+    # Embedded mode processed inline and wrote cleaned versions; close that file too.
+    close_version_writers()
     counts = asdict(stats)
     failed = stats.finish_reason not in ("finished", "closespider_pagecount")
     finish_job(

@@ -337,7 +337,13 @@ class PolitenessMiddleware:
 
 
 class ConditionalRequestMiddleware:
-    """Re-crawls ask "changed since the last capture?"; a 304 is archived as a revisit."""
+    """Re-crawls ask "changed since the last capture?"; a 304 is archived as a revisit.
+
+    Only pages that may be articles are asked: feeds, sitemaps and section pages are fetched
+    whole every time, because a 304 there would leave the spider with no links to follow.
+    """
+
+    conditional_kinds = frozenset({"article", "page"})
 
     def __init__(self, context: CrawlContext) -> None:
         if context.validators is None:
@@ -352,7 +358,7 @@ class ConditionalRequestMiddleware:
         return cls(context)
 
     def process_request(self, request: Request) -> None:
-        if request.method != "GET" or request_kind(request) == "robots":
+        if request.method != "GET" or request_kind(request) not in self.conditional_kinds:
             return
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return

@@ -88,6 +88,7 @@ def demo(
 ) -> None:
     """Serve the bundled sample news site, crawl it, archive and process everything."""
     from newsvault.demo import DemoError, run_demo
+    from newsvault.sample_site import ARABIC_ARTICLE_PATH
 
     settings = ready_index(settings_or_exit())
     try:
@@ -95,7 +96,8 @@ def demo(
     except DemoError as exc:
         fail(str(exc), 2)
     output.job_summary(console, summary)
-    output.next_steps(console, summary)
+    base_url = f"http://127.0.0.1:{port or settings.sample_site_port}"
+    output.next_steps(console, summary, example=base_url + ARABIC_ARTICLE_PATH)
     if summary.state != "done":
         raise typer.Exit(1)
 
@@ -113,7 +115,9 @@ def crawl(
     from storage.db import session_scope
 
     settings = ready_index(settings_or_exit())
-    options = {k: v for k, v in {"concurrency": concurrency, "delay": delay}.items() if v is not None}
+    options = {
+        k: v for k, v in {"concurrency": concurrency, "delay": delay}.items() if v is not None
+    }
     try:
         job_id = create_job(settings, target, options=options)
     except UnknownTarget as exc:
@@ -154,13 +158,21 @@ def show(
     at: Annotated[
         str | None, typer.Option(help="ISO datetime: the capture closest to it (Memento rule).")
     ] = None,
-    raw: Annotated[bool, typer.Option(help="The exact bytes as fetched, not the cleaned text.")] = False,
+    raw: Annotated[
+        bool, typer.Option(help="The exact bytes as fetched, not the cleaned text.")
+    ] = False,
     headers: Annotated[bool, typer.Option(help="With --raw: the HTTP headers too.")] = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Show an archived article: the cleaned version, or the raw capture with --raw."""
     from storage.db import session_scope
-    from storage.retrieval import NotArchived, capture_timeline, closest_capture, version_at
+    from storage.retrieval import (
+        NotArchived,
+        capture_timeline,
+        closest_capture,
+        payload_capture,
+        version_at,
+    )
 
     settings = ready_index(settings_or_exit())
     when = parse_when(at, "--at") if at else None
@@ -169,7 +181,9 @@ def show(
             if raw:
                 captures = capture_timeline(session, url)
                 capture = closest_capture(captures, when) if when else captures[-1]
-                output.raw_capture(settings, capture, with_headers=headers)
+                output.raw_capture(
+                    settings, payload_capture(session, capture), with_headers=headers
+                )
                 return
             article, version = version_at(session, url, when)
         except NotArchived as exc:
@@ -237,8 +251,17 @@ def worker(
     from tasks.celery_app import app as celery_app
 
     celery_app.worker_main(
-        ["worker", "--queues", queues, "--concurrency", str(concurrency), "--loglevel", loglevel,
-         "--without-gossip", "--without-mingle"]
+        [
+            "worker",
+            "--queues",
+            queues,
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            loglevel,
+            "--without-gossip",
+            "--without-mingle",
+        ]
     )
 
 
@@ -269,6 +292,9 @@ def serve(
 
 # Commands that live in their own modules register here (each module has `register(app)`).
 # --- registered command modules ---
+from newsvault import cli_archive  # noqa: E402
+cli_archive.register(app)
+
 
 def main() -> None:
     """Console-script entry point: turns known failures into one-line messages."""
@@ -279,4 +305,3 @@ def main() -> None:
     except (ConfigError, IndexUnavailable) as exc:
         errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(2)
-

@@ -25,7 +25,9 @@ from pydantic_settings import (
 )
 
 ENV_PREFIX = "NEWSVAULT_"
-DEFAULT_USER_AGENT = "newsvault/0.1 (news archiving crawler; +https://github.com/newsvault/newsvault)"
+DEFAULT_USER_AGENT = (
+    "newsvault/0.1 (news archiving crawler; +https://github.com/newsvault/newsvault)"
+)
 
 
 class ConfigError(Exception):

@@ -52,7 +52,9 @@ def article_table(console: Console, found: list[ArticleSummary]) -> None:
     table.add_column("title", overflow="fold")
     table.add_column("url", overflow="fold", style="cyan")
     for article in found:
-        table.add_row(str(article.versions), article.language or "?", article.title or "", article.url)
+        table.add_row(
+            str(article.versions), article.language or "?", article.title or "", article.url
+        )
     console.print(table)
 
 
@@ -74,9 +76,7 @@ def version_dict(article: Article, version: Version) -> dict[str, Any]:
     }
 
 
-def extracted_dict(
-    extracted: ExtractedArticle, clean: Callable[[str], str]
-) -> dict[str, Any]:
+def extracted_dict(extracted: ExtractedArticle, clean: Callable[[str], str]) -> dict[str, Any]:
     return {
         "article": True,
         "title": clean(extracted.title),
@@ -178,22 +178,29 @@ def job_summary(console: Console, summary: JobSummary) -> None:
         table.add_column("v", justify="right")
         table.add_column("title", overflow="fold")
         table.add_column("url", overflow="fold", style="cyan")
-        marks = {"new": "[green]new[/]", "changed": "[yellow]changed[/]", "unchanged": "[dim]same[/]"}
+        marks = {
+            "new": "[green]new[/]",
+            "changed": "[yellow]changed[/]",
+            "unchanged": "[dim]same[/]",
+        }
         for line in summary.articles_seen:
             table.add_row(marks[line.outcome], str(line.version), line.title or "", line.url)
         console.print(table)
     if summary.robots_refused:
-        console.print(f"[dim]{summary.robots_refused} links not fetched: robots.txt disallows them[/]")
+        console.print(
+            f"[dim]{summary.robots_refused} links not fetched: robots.txt disallows them[/]"
+        )
     for error in summary.error_lines[:20]:
         console.print(f"[red]•[/] {error}", highlight=False, soft_wrap=True)
     if len(summary.error_lines) > 20:
         console.print(f"[red]… and {len(summary.error_lines) - 20} more[/]")
 
 
-def next_steps(console: Console, summary: JobSummary) -> None:
+def next_steps(console: Console, summary: JobSummary, example: str | None = None) -> None:
+    """The commands to try next, shown with a real URL from this crawl."""
     urls = [line.url for line in summary.articles_seen if line.language == "ar"]
     urls += [line.url for line in summary.articles_seen] + ["URL"]
-    example = urls[0]
+    example = example or urls[0]
     console.print("\n[bold]Next, try:[/]")
     for command in (
         "newsvault articles",

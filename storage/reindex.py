@@ -15,6 +15,9 @@ What the WARC files do not say, and how it is recovered:
   extraction and matched by content hash. A processable page whose text matches no version
   was never processed: it is left ``pending`` and counted in the report.
 
+Derived indexes are rebuilt as well: full-text search (``storage.search``) in the same
+transaction, the near-duplicate LSH index (Redis or memory) after it.
+
 Versions come from the ``conversion`` records (one JSON document per cleaned version), and
 clusters are recomputed by replaying :func:`tasks.clusters.join_cluster` over the versions in
 the order processing stored them (the conversion records' dates). Row ids are assigned in a
@@ -32,7 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from storage.archive import mime_type, processing_plan
@@ -152,6 +155,7 @@ def reindex(settings: Settings, *, progress: Progress | None = None) -> ReindexR
         )
         _set_capture_versions(session, scan.captures)
         _reset_sequences(session)
+        _rebuild_search(session)
     report.captures, report.versions = len(scan.captures), len(conversions)
     report.pending = sum(1 for cap in scan.captures if cap.state == "pending")
     _refresh_lsh(settings)
@@ -258,6 +262,13 @@ def _conversion(record: IndexedRecord, warc_name: str) -> _Conv | None:
     except (ValueError, KeyError, TypeError, AssertionError) as exc:
         log.warning("%s@%s: unreadable conversion record: %s", warc_name, record.offset, exc)
         return None
+
+
+def _table(model: type[Any]) -> Table:
+    """The Core table of a model (Core statements: no ORM objects for a million rows)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
@@ -370,9 +381,7 @@ def _classify_response(
     from tasks.normalize import clean_text, content_hash
     from tasks.pipeline import _extract  # the pipeline's own steps, so the answer is the same
 
-    row = Capture(
-        id=cap.id, url=cap.url, warc_name=cap.warc_name, warc_offset=cap.offset
-    )
+    row = Capture(id=cap.id, url=cap.url, warc_name=cap.warc_name, warc_offset=cap.offset)
     try:
         extracted = _extract(row, settings, jobs.get(cap.crawl_job_id or 0, {}))
     except Exception as exc:  # as in processing: a bad record is recorded, not raised
@@ -406,7 +415,8 @@ def _crawl_jobs(session: Session) -> dict[int, dict[str, Any]]:
 def _empty_tables(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # RESTART IDENTITY: ids start again at 1, so a second reindex gives the same rows.
-        session.execute(text(f"TRUNCATE {', '.join(_REBUILT_TABLES)} RESTART IDENTITY"))
+        # CASCADE: tables derived from versions (the search index) are rebuilt below too.
+        session.execute(text(f"TRUNCATE {', '.join(_REBUILT_TABLES)} RESTART IDENTITY CASCADE"))
         return
     # SQLite checks foreign keys row by row and these tables point at each other: cut the
     # links first. An emptied rowid table numbers again from 1.
@@ -430,14 +440,14 @@ def _insert_files(
         for name, state, size, created, closed_at in files
     ]
     if rows:
-        session.execute(WarcFile.__table__.insert(), rows)
+        session.execute(insert(_table(WarcFile)), rows)
 
 
 def _insert_captures(session: Session, captures: list[_Cap]) -> None:
-    table = Capture.__table__
+    statement = insert(_table(Capture))
     for start in range(0, len(captures), _BATCH):
         session.execute(
-            table.insert(),
+            statement,
             [_capture_row(cap) for cap in captures[start : start + _BATCH]],
         )
 
@@ -503,12 +513,13 @@ def _replay_versions(
         sig = signature(matching_key(f"{document['title'] or ''}\n{document['text']}"))
         version = _version(conv, cap, document, article.id, signature_to_bytes(sig))
         session.add(version)
+        session.flush()  # the version row first: the article's current_version_id points at it
         if conv.number > article.version_count:
             article.version_count = conv.number
             article.current_version_id = conv.id
             article.title = version.title
             article.language = version.language
-        session.flush()
+            session.flush()
         join_cluster(session, article, sig, index, created_at=conv.date)
         session.expunge(version)  # text and HTML of every version need not stay in memory
         if progress is not None:
@@ -565,7 +576,7 @@ def _when(value: str | None) -> datetime | None:
 
 
 def _set_capture_versions(session: Session, captures: list[_Cap]) -> None:
-    table = Capture.__table__
+    table = _table(Capture)
     statement = (
         update(table).where(table.c.id == bindparam("cid")).values(version_id=bindparam("vid"))
     )
@@ -587,6 +598,13 @@ def _reset_sequences(session: Session) -> None:
         )
 
 
+def _rebuild_search(session: Session) -> None:
+    """The full-text index is derived from versions, whose ids reindex renumbered."""
+    from storage.search import rebuild_search_index
+
+    rebuild_search_index(session)
+
+
 def _refresh_lsh(settings: Settings) -> None:
     """The near-duplicate index keys on article ids, which reindex renumbered: rebuild it."""
     from tasks import lsh
@@ -603,9 +621,3 @@ def _refresh_lsh(settings: Settings) -> None:
     for start in range(0, len(keys), 1000):
         client.delete(*keys[start : start + 1000])
     lsh.rebuild(RedisLshIndex(client, prefix=lsh.REDIS_PREFIX), settings)
-
-
-def count_rows(session: Session) -> dict[str, int]:
-    """Rows per rebuilt table (for reports and tests)."""
-    models = {"captures": Capture, "versions": Version, "articles": Article}
-    return {name: session.scalar(select(func.count()).select_from(m)) or 0 for name, m in models.items()}

@@ -146,6 +146,21 @@ def snapshots(session: Session, url: str) -> list[Snapshot]:
     return result
 
 
+def payload_capture(session: Session, capture: Capture) -> Capture:
+    """The capture holding ``capture``'s payload: itself, or for a revisit the one it repeats."""
+    if capture.record_type != "revisit" or capture.refers_to_record_id is None:
+        return capture
+    original = session.scalar(
+        select(Capture).where(Capture.record_id == capture.refers_to_record_id)
+    )
+    if original is None:
+        raise NotArchived(
+            f"revisit of {capture.url} refers to {capture.refers_to_record_id}, which is not "
+            "in the index; run `newsvault reindex`"
+        )
+    return original
+
+
 def closest_capture(captures: list[Capture], at: datetime) -> Capture:
     """Memento's rule: the capture closest in time to ``at``; a tie goes to the earlier one."""
     if not captures:
@@ -178,3 +193,14 @@ def version_at(session: Session, url: str, at: datetime | None = None) -> tuple[
 
 def count_versions(session: Session) -> int:
     return session.scalar(select(func.count(Version.id))) or 0
+
+
+def article_versions(session: Session, url: str) -> tuple[Article, list[Version]]:
+    """The article at ``url`` (any variant) and all its versions, oldest first (for diffs)."""
+    article = find_article(session, url)
+    versions = list(
+        session.scalars(
+            select(Version).where(Version.article_id == article.id).order_by(Version.number)
+        )
+    )
+    return article, versions

@@ -166,8 +166,15 @@ def extract_article(
     *,
     selectors: Selectors | None = None,
     language_hint: str | None = None,
+    require_markers: bool = False,
 ) -> ExtractedArticle | NotAnArticle:
-    """Extract the article from one decoded page; a `NotAnArticle` says why not."""
+    """Extract the article from one decoded page; a `NotAnArticle` says why not.
+
+    ``require_markers``: the page was not found through an article route (URL pattern, feed,
+    news sitemap), so only a page that declares itself an article (JSON-LD article type,
+    ``og:type`` article, ``article:published_time``) is taken as one; section and info pages
+    full of prose would otherwise pass as articles.
+    """
     if not html or not html.strip():
         return NotAnArticle("empty page")
     if _looks_binary(html):
@@ -177,7 +184,7 @@ def extract_article(
     if tree is None:
         return NotAnArticle("no article text found (unparseable HTML)")
     try:
-        return _extract(source, tree, url, selectors or Selectors(), language_hint)
+        return _extract(source, tree, url, selectors or Selectors(), language_hint, require_markers)
     except Exception as exc:
         # The "never raises" boundary: hostile pages reach corners of lxml, bs4 and odd
         # JSON-LD shapes; the worker records the reason (with the error) instead of crashing.
@@ -185,7 +192,12 @@ def extract_article(
 
 
 def _extract(
-    source: str, tree: lxml.html.HtmlElement, url: str, sel: Selectors, hint: str | None
+    source: str,
+    tree: lxml.html.HtmlElement,
+    url: str,
+    sel: Selectors,
+    hint: str | None,
+    require_markers: bool,
 ) -> ExtractedArticle | NotAnArticle:
     meta = _Meta.from_tree(tree)
     ld = _json_ld_article(tree)
@@ -204,7 +216,7 @@ def _extract(
     blocks, lead = _split_lead(blocks, tree, ld, meta)
 
     words = sum(_words(b.text) for b in blocks)
-    rejection = _rejection(tree, ld, meta, words)
+    rejection = _rejection(tree, ld, meta, words, require_markers)
     if rejection:
         return NotAnArticle(rejection)
     if not title:
@@ -488,11 +500,17 @@ def _element_with_text(tree: lxml.html.HtmlElement, text: str) -> Any:
 
 
 def _rejection(
-    tree: lxml.html.HtmlElement, ld: dict[str, Any], meta: _Meta, words: int
+    tree: lxml.html.HtmlElement,
+    ld: dict[str, Any],
+    meta: _Meta,
+    words: int,
+    require_markers: bool = False,
 ) -> str | None:
     """Why this page is not an article, or None. Order matters: the most telling reason first."""
     og_type = (meta.first("og:type") or "").lower()
     strong = bool(ld) or og_type == "article" or bool(meta.first("article:published_time"))
+    if require_markers and not strong:
+        return "no article markers (JSON-LD article, og:type article) on a non-article route"
     if _paywalled(ld, meta) and words < _PAYWALL_MAX_WORDS:
         return f"paywalled ({words} words visible)"
     if not strong and _link_ratio(tree) >= _LINK_LIST_RATIO:

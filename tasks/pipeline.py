@@ -22,7 +22,13 @@ from storage.models import Article, Capture, Cluster, CrawlJob, Version, utcnow
 from storage.search import index_version
 from storage.warc import read_record
 from tasks.decode import decode_html
-from tasks.dedup import is_near_duplicate, signature, signature_from_bytes, signature_to_bytes
+from tasks.dedup import (
+    LshIndex,
+    is_near_duplicate,
+    signature,
+    signature_from_bytes,
+    signature_to_bytes,
+)
 from tasks.diff import word_diff
 from tasks.extract import ExtractedArticle, NotAnArticle, Selectors, extract_article
 from tasks.lsh import near_duplicate_index
@@ -92,7 +98,13 @@ def _extract(
     if page.suspicious:
         log.warning("capture %s: %s", capture.id, page.note)
     selectors = Selectors(**site["selectors"]) if site.get("selectors") else None
-    return extract_article(page.text, capture.url, selectors=selectors, language_hint=language_hint)
+    return extract_article(
+        page.text,
+        capture.url,
+        selectors=selectors,
+        language_hint=language_hint,
+        require_markers=capture.kind != "article",
+    )
 
 
 def _finish(settings: Settings, capture_id: int, result: str, note: str) -> Outcome:
@@ -135,6 +147,9 @@ def _store_version(capture: Capture, extracted: ExtractedArticle, settings: Sett
     digest = content_hash(title, text)
     sig = signature(matching_key(title + "\n" + text))
     canonical = capture.canonical_url
+    # Opened before the transaction: building the in-memory index reads the database, and a
+    # second SQLite transaction inside this one would wait on its own write lock.
+    index = near_duplicate_index(settings)
 
     with session_scope(settings.index_url) as session:
         locked = _lock_capture(session, capture.id)
@@ -182,8 +197,10 @@ def _store_version(capture: Capture, extracted: ExtractedArticle, settings: Sett
         locked.version_id = version.id
         locked.process_state = "done"
         locked.process_note = f"version {version.number}"
-        previous_sig = signature_from_bytes(current.minhash) if current and current.minhash else None
-        _join_cluster(session, article, sig, previous_sig, settings)
+        previous_sig = (
+            signature_from_bytes(current.minhash) if current and current.minhash else None
+        )
+        _join_cluster(session, index, article, sig, previous_sig)
         result = "new_article" if version.number == 1 else "new_version"
         return Outcome(capture.id, result, article.id, version.number)
 
@@ -260,10 +277,9 @@ def _write_conversion_record(version: Version, capture: Capture, settings: Setti
 
 
 def _join_cluster(
-    session: Session, article: Article, sig: Any, previous_sig: Any, settings: Settings
+    session: Session, index: LshIndex, article: Article, sig: Any, previous_sig: Any
 ) -> None:
     """Near-duplicates on other URLs join one cluster; nothing is ever dropped."""
-    index = near_duplicate_index(settings)
     if previous_sig is not None:
         # The index holds each article's current text only; the old one must not match on.
         index.remove(article.id, previous_sig)

@@ -137,7 +137,7 @@ def test_processing_twice_stores_one_version(settings: Settings) -> None:
     ("body", "content_type", "state", "note"),
     [
         (b"<html><body><nav><a href='/a'>A</a></nav></body></html>", "text/html", "skipped", ""),
-        (b"", "text/html", "skipped", "no article text"),
+        (b"", "text/html", "skipped", "empty page"),
         (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "application/pdf", "skipped", "not HTML"),
         (b"\x00\xff\xfe junk \x00" * 50, "text/html", "skipped", ""),
     ],

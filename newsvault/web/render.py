@@ -1,0 +1,98 @@
+"""Turning stored text into safe HTML: sanitising, text direction, side-by-side diffs.
+
+Everything here returns markup that is safe to insert into a template with ``|safe``:
+archived HTML is sanitised again on every render (so a stricter policy applies to old
+versions too), and plain text is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+from markupsafe import Markup
+
+from tasks.diff import DiffOp, WordDiff
+
+RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "ckb", "sd", "ug", "dv"})
+
+_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt",
+    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
+    "li", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table",
+    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
+}  # fmt: skip
+_ATTRIBUTES = {
+    "*": {"dir", "lang", "title"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+}
+_URL_ATTRIBUTES = {("a", "href"), ("img", "src")}
+
+
+def text_direction(language: str | None) -> str:
+    """``rtl`` or ``ltr`` for a known language, ``auto`` (let the browser look) otherwise."""
+    if not language:
+        return "auto"
+    primary = language.replace("_", "-").split("-", 1)[0].lower()
+    return "rtl" if primary in RTL_LANGUAGES else "ltr"
+
+
+def sanitize(fragment: str | None, base_url: str | None = None) -> Markup:
+    """Archived body HTML made safe: no scripts, handlers, styles or non-http(s) links.
+
+    Relative links are resolved against the capture's URL, so they point at the original
+    site rather than at the archive.
+    """
+    if not fragment:
+        return Markup("")
+
+    def absolute(tag: str, attribute: str, value: str) -> str | None:
+        if (tag, attribute) in _URL_ATTRIBUTES and base_url:
+            value = urljoin(base_url, value)
+            if urlsplit(value).scheme not in ("http", "https", "mailto"):
+                return None
+        return value
+
+    cleaned = nh3.clean(
+        fragment,
+        tags=_TAGS,
+        attributes=_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+        clean_content_tags={"script", "style"},
+        attribute_filter=absolute,
+    )
+    return Markup(cleaned)  # noqa: S704 - nh3 output is the sanitised markup
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Plain text as escaped ``<p dir="auto">`` paragraphs (one per stored line)."""
+    lines = (line for line in (text or "").split("\n") if line.strip())
+    return Markup("".join(f'<p dir="auto">{html.escape(line)}</p>' for line in lines))  # noqa: S704
+
+
+def side_by_side(diff: WordDiff) -> tuple[Markup, Markup]:
+    """The old text with deletions in ``<del>``, the new text with insertions in ``<ins>``.
+
+    Each marked run gets ``dir="auto"`` (a bidi isolate), as in ``tasks.diff.render_html``.
+    """
+    return _side(diff.ops, "delete", "del"), _side(diff.ops, "insert", "ins")
+
+
+def _side(ops: list[DiffOp], kind: str, tag: str) -> Markup:
+    parts: list[str] = []
+    for op in ops:
+        if op.kind == "equal":
+            parts.append(html.escape(op.text).replace("\n", "<br>\n"))
+        elif op.kind == kind:
+            for number, line in enumerate(op.text.split("\n")):
+                if number:
+                    parts.append(f"<{tag}>¶</{tag}><br>\n")
+                if line:
+                    parts.append(f'<{tag} dir="auto">{html.escape(line)}</{tag}>')
+    return Markup("".join(parts))  # noqa: S704
