@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _job_for(args: argparse.Namespace, settings: Settings) -> tuple[int, SiteDefinition, dict[str, Any]]:
+def _job_for(
+    args: argparse.Namespace, settings: Settings
+) -> tuple[int, SiteDefinition, dict[str, Any]]:
     from storage.db import migrate
     from storage.jobs import start_job
     from storage.models import CrawlJob

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -30,7 +30,7 @@ console = Console()
 errors = Console(stderr=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -293,7 +293,10 @@ def serve(
 # Commands that live in their own modules register here (each module has `register(app)`).
 # --- registered command modules ---
 from newsvault import cli_archive  # noqa: E402
+
 cli_archive.register(app)
+from newsvault import cli_web  # noqa: E402
+cli_web.register(app)
 
 
 def main() -> None:

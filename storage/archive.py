@@ -283,4 +283,3 @@ def close_version_writers() -> list[str]:
         closed.extend(writer.close())
     _version_writers.clear()
     return closed
-

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -62,6 +62,9 @@ __all__ = [
 
 MAX_LIMIT = 200
 MAX_QUERY_TOKENS = 16
+
+# A select of any columns (SQLAlchemy 2.1 types selects by their column tuple).
+AnySelect = Select[*tuple[Any, ...]]
 
 _fts = table("search_fts", column("rowid"), column("key"))
 _documents = table(
@@ -221,9 +224,9 @@ def _base_query(
     lang: str | None,
     since: datetime | None,
     until: datetime | None,
-) -> Select[Unpack[tuple[Any, ...]]]:
+) -> AnySelect:
     key_column = _key_column(session)
-    query: Select[Unpack[tuple[Any, ...]]] = (
+    query: AnySelect = (
         select(
             Version.id.label("version_id"),
             Version.article_id,
@@ -255,7 +258,7 @@ def _base_query(
     return query
 
 
-def _superseded(session: Session, base: Select[Unpack[tuple[Any, ...]]], key_column: Any, row: Any) -> bool:
+def _superseded(session: Session, base: AnySelect, key_column: Any, row: Any) -> bool:
     """True when a newer version of the same article matches too (and is the one shown)."""
     if row.number >= row.version_count:
         return False

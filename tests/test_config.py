@@ -68,7 +68,7 @@ def test_malformed_toml_is_a_config_error(monkeypatch: pytest.MonkeyPatch, tmp_p
     config = tmp_path / "newsvault.toml"
     config.write_text("home = [unclosed\n")
     monkeypatch.setenv("NEWSVAULT_CONFIG", str(config))
-    with pytest.raises(ConfigError, match="newsvault.toml"):
+    with pytest.raises(ConfigError, match=r"newsvault\.toml"):
         load_settings()
 
 

@@ -160,10 +160,19 @@ def test_bad_input_is_recorded_not_raised(
 
 def test_error_pages_are_archived_and_not_processed(settings: Settings) -> None:
     url = "http://127.0.0.1:8741/gone"
-    assert archive_and_process(settings, raw_fetch(url, b"<h1>Not found</h1>", "text/html", status=404)) == []
+    assert (
+        archive_and_process(
+            settings, raw_fetch(url, b"<h1>Not found</h1>", "text/html", status=404)
+        )
+        == []
+    )
     with session_scope(settings.index_url) as session:
         capture = session.scalars(select(Capture)).one()
-    assert (capture.status, capture.process_state, capture.process_note) == (404, "skipped", "HTTP 404")
+    assert (capture.status, capture.process_state, capture.process_note) == (
+        404,
+        "skipped",
+        "HTTP 404",
+    )
 
 
 @pytest.mark.pg

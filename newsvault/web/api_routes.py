@@ -13,13 +13,13 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from newsvault.config import Settings
-from newsvault.crawls import UnknownTarget, create_job, crawler_command
+from newsvault.crawls import UnknownTarget, crawler_command, create_job
 from newsvault.web import queries, serialize
 from newsvault.web.deps import (
     MAX_PAGE_SIZE,
     Config,
-    ReadSession,
     Reader,
+    ReadSession,
     Writer,
     open_read_session,
     parse_datetime,
@@ -61,7 +61,10 @@ def get_site(name: str, session: ReadSession) -> dict[str, Any]:
     site = queries.get_site(session, name)
     overview = next(o for o in queries.list_sites(session) if o.site.id == site.id)
     recent = queries.list_jobs(session, site=name, limit=20)
-    return {**serialize.site_json(overview), "crawls": [serialize.job_json(j) for j in recent.items]}
+    return {
+        **serialize.site_json(overview),
+        "crawls": [serialize.job_json(j) for j in recent.items],
+    }
 
 
 def _validated_definition(definition: dict[str, Any], name: str | None = None) -> dict[str, Any]:
@@ -70,7 +73,9 @@ def _validated_definition(definition: dict[str, Any], name: str | None = None) -
     if name is not None:
         definition = {**definition, "name": definition.get("name", name)}
         if definition["name"] != name:
-            raise HTTPException(400, f"name: the body says {definition['name']!r}, the URL {name!r}")
+            raise HTTPException(
+                400, f"name: the body says {definition['name']!r}, the URL {name!r}"
+            )
     try:
         return parse_site(definition, source="site definition").model_dump(mode="json")
     except SiteDefinitionError as exc:
@@ -158,9 +163,12 @@ def launch_crawl(settings: Settings, job_id: int) -> None:
     if settings.database_url:
         env["NEWSVAULT_DATABASE_URL"] = settings.database_url
     subprocess.Popen(  # the crawler records its own outcome in the job row
-        crawler_command(job_id), env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        crawler_command(job_id),
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 @router.post("/crawls", status_code=202, dependencies=[Writer])
@@ -280,7 +288,9 @@ def show(url: str, session: ReadSession, at: DateParam = None) -> dict[str, Any]
 
 
 @router.get("/captures")
-def list_captures(url: str, request: Request, session: ReadSession, config: Config) -> dict[str, Any]:
+def list_captures(
+    url: str, request: Request, session: ReadSession, config: Config
+) -> dict[str, Any]:
     """Every capture of ``url`` (any variant of it), oldest first, with memento URLs."""
     try:
         captures = capture_timeline(session, url)
@@ -308,13 +318,22 @@ def search_articles(
     """Full-text search; spelling variants, diacritics and case do not matter."""
     try:
         page = search(
-            session, q, site=site, lang=lang, since=parse_datetime(since, "since"),
-            until=parse_datetime(until, "until"), limit=limit, cursor=cursor,
-        )  # fmt: skip
+            session,
+            q,
+            site=site,
+            lang=lang,
+            since=parse_datetime(since, "since"),
+            until=parse_datetime(until, "until"),
+            limit=limit,
+            cursor=cursor,
+        )
     except BadQuery as exc:
         raise HTTPException(400, str(exc)) from None
-    return {"query": q, "results": [serialize.hit_json(h) for h in page.results],
-            "next_cursor": page.next_cursor}  # fmt: skip
+    return {
+        "query": q,
+        "results": [serialize.hit_json(h) for h in page.results],
+        "next_cursor": page.next_cursor,
+    }
 
 
 @router.get("/export/versions.jsonl")
@@ -353,8 +372,11 @@ def export_versions(
         finally:
             session.close()
 
-    return StreamingResponse(lines(), media_type="application/x-ndjson; charset=utf-8",
-                             headers={"Content-Disposition": 'attachment; filename="versions.jsonl"'})  # fmt: skip
+    return StreamingResponse(
+        lines(),
+        media_type="application/x-ndjson; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="versions.jsonl"'},
+    )
 
 
 @router.get("/export/captures.warc.gz")
@@ -377,8 +399,11 @@ def export_warc(url: str, session: ReadSession, config: Config) -> StreamingResp
         for (name, offset), length in wanted.items():
             yield _record_bytes(directory, name, offset, length)
 
-    return StreamingResponse(chunks(), media_type="application/warc",
-                             headers={"Content-Disposition": 'attachment; filename="captures.warc.gz"'})  # fmt: skip
+    return StreamingResponse(
+        chunks(),
+        media_type="application/warc",
+        headers={"Content-Disposition": 'attachment; filename="captures.warc.gz"'},
+    )
 
 
 def _record_bytes(directory: Any, name: str, offset: int, length: int) -> bytes:
@@ -391,4 +416,3 @@ def _record_bytes(directory: Any, name: str, offset: int, length: int) -> bytes:
         except FileNotFoundError:
             continue
     raise FileNotFoundError(name)
-

@@ -65,8 +65,13 @@ def _wants_html(request: Request) -> bool:
 
 def _error(request: Request, status: int, message: str, headers: dict[str, str] | None) -> Response:
     if _wants_html(request):
-        return page(request, "error.html", {"status": status, "message": message},
-                    status_code=status, headers=headers)  # fmt: skip
+        return page(
+            request,
+            "error.html",
+            {"status": status, "message": message},
+            status_code=status,
+            headers=headers,
+        )
     return JSONResponse({"status": status, "message": message}, status_code=status, headers=headers)
 
 

@@ -66,7 +66,8 @@ def parse_accept_datetime(value: str | None) -> datetime | None:
     if when is None:
         raise HTTPException(
             400,
-            f"Accept-Datetime {value!r} is not an RFC 1123 date like 'Thu, 01 Apr 2021 12:00:00 GMT'",
+            f"Accept-Datetime {value!r} is not an RFC 1123 date "
+            "like 'Thu, 01 Apr 2021 12:00:00 GMT'",
         )
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
@@ -36,15 +36,28 @@ def search_page(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
 ) -> HTMLResponse:
-    context = {"q": q, "site": site or "", "lang": lang or "", "since": since or "",
-               "until": until or "", "results": [], "next_cursor": None, "message": None}  # fmt: skip
+    context: dict[str, Any] = {
+        "q": q,
+        "site": site or "",
+        "lang": lang or "",
+        "since": since or "",
+        "until": until or "",
+        "results": [],
+        "next_cursor": None,
+        "message": None,
+    }
     if q.strip():
         try:
             found = search(
-                session, q, site=site or None, lang=lang or None,
-                since=parse_datetime(since, "since"), until=parse_datetime(until, "until"),
-                limit=limit, cursor=cursor,
-            )  # fmt: skip
+                session,
+                q,
+                site=site or None,
+                lang=lang or None,
+                since=parse_datetime(since, "since"),
+                until=parse_datetime(until, "until"),
+                limit=limit,
+                cursor=cursor,
+            )
             context.update(results=found.results, next_cursor=found.next_cursor)
         except BadQuery as exc:
             context["message"] = str(exc)
@@ -52,7 +65,9 @@ def search_page(
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
-def article_page(article_id: int, request: Request, session: ReadSession, config: Config) -> HTMLResponse:
+def article_page(
+    article_id: int, request: Request, session: ReadSession, config: Config
+) -> HTMLResponse:
     article = queries.get_article(session, article_id)
     versions = queries.versions_of(session, article)
     current = next((v for v in versions if v.id == article.current_version_id), None)
@@ -74,14 +89,18 @@ def article_page(article_id: int, request: Request, session: ReadSession, config
             "raw": lambda c: urls.memento(c.fetched_at, raw=True, base=config.replay_origin),
             "timemap": urls.timemap,
         },
-    )  # fmt: skip
+    )
 
 
 @router.get("/articles/{article_id}/versions/{number}", response_class=HTMLResponse)
 def version_page(
-    article_id: int, number: int, request: Request, session: ReadSession, config: Config,
+    article_id: int,
+    number: int,
+    request: Request,
+    session: ReadSession,
+    config: Config,
     view: str = "text",
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     article = queries.get_article(session, article_id)
     version = queries.get_version(session, article, number)
     if view not in ("text", "html"):
@@ -98,13 +117,15 @@ def version_page(
             "article": article,
             "version": version,
             "view": view,
-            "body": sanitize(version.html, article.canonical_url) if view == "html"
+            "body": sanitize(version.html, article.canonical_url)
+            if view == "html"
             else paragraphs(version.text),
             "direction": text_direction(version.language or article.language),
             "raw_url": urls.memento(capture.fetched_at, raw=True, base=config.replay_origin)
-            if capture else None,
+            if capture
+            else None,
         },
-    )  # fmt: skip
+    )
 
 
 @router.get("/articles/{article_id}/diff", response_class=HTMLResponse)
@@ -130,11 +151,17 @@ def diff_page(
         request,
         "diff.html",
         {
-            "article": article, "versions": versions, "old": old, "new": new,
-            "left": left, "right": right, "added": diff.added, "removed": diff.removed,
+            "article": article,
+            "versions": versions,
+            "old": old,
+            "new": new,
+            "left": left,
+            "right": right,
+            "added": diff.added,
+            "removed": diff.removed,
             "direction": text_direction(article.language),
         },
-    )  # fmt: skip
+    )
 
 
 @router.get("/sites", response_class=HTMLResponse)
@@ -146,7 +173,9 @@ def sites_page(request: Request, session: ReadSession) -> HTMLResponse:
 def site_page(name: str, request: Request, session: ReadSession) -> HTMLResponse:
     site = queries.get_site(session, name)
     jobs = queries.list_jobs(session, site=name, limit=20).items
-    recent = queries.list_articles(session, queries.ArticleFilters(site=name), limit=20, cursor=None)
+    recent = queries.list_articles(
+        session, queries.ArticleFilters(site=name), limit=20, cursor=None
+    )
     return page(request, "site.html", {"site": site, "jobs": jobs, "recent": recent.items})
 
 
@@ -162,6 +191,9 @@ def crawl_page(job_id: int, request: Request, session: ReadSession) -> HTMLRespo
     return page(
         request,
         "crawl.html",
-        {"job": job, "counts": queries.job_counts(session, job),
-         "errors": queries.job_errors(session, job)},
-    )  # fmt: skip
+        {
+            "job": job,
+            "counts": queries.job_counts(session, job),
+            "errors": queries.job_errors(session, job),
+        },
+    )

@@ -11,11 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import HTTPException
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsvault.web.deps import MAX_ID, cursor_datetime, decode_cursor, encode_cursor
 from storage.models import Article, Capture, CrawlJob, FetchEvent, Site, Version
+from storage.search import AnySelect
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def list_articles(
     session: Session, filters: ArticleFilters, *, limit: int, cursor: str | None
 ) -> Page:
     """Articles with their current version, newest first (by first capture, then id)."""
-    query: Select[Any] = (
+    query: AnySelect = (
         select(Article, Version, Site.name)
         .outerjoin(Version, Version.id == Article.current_version_id)
         .outerjoin(Site, Site.id == Article.site_id)
@@ -192,7 +193,7 @@ def list_jobs(
     cursor: str | None = None,
 ) -> Page:
     """Crawl jobs, newest first."""
-    query: Select[Any] = select(CrawlJob)
+    query: AnySelect = select(CrawlJob)
     if site is not None:
         query = query.join(Site, Site.id == CrawlJob.site_id).where(Site.name == site)
     if state is not None:

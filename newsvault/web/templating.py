@@ -37,9 +37,13 @@ templates.env.filters["ts14"] = timestamp14
 
 
 def page(
-    request: Request, name: str, context: dict[str, Any], *, status_code: int = 200,
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
     headers: dict[str, str] | None = None,
-) -> HTMLResponse:  # fmt: skip
+) -> HTMLResponse:
     """Render ``name`` with the shared security headers."""
     response = templates.TemplateResponse(
         request, name, context, status_code=status_code, headers=headers

@@ -43,7 +43,9 @@ def _urls(request: Request, captures: list[Capture]) -> Urls:
 
 
 @router.get("/web/{timestamp}/{url:path}", summary="A memento: cleaned view, or raw with id_")
-def memento(timestamp: str, url: str, request: Request, session: ReadSession, config: Config) -> Response:
+def memento(
+    timestamp: str, url: str, request: Request, session: ReadSession, config: Config
+) -> Response:
     """``/web/20211101120000/URL`` shows the cleaned article in the archive's banner;
     ``/web/20211101120000id_/URL`` the archived response byte for byte, sandboxed."""
     wanted = parse_memento_timestamp(timestamp)
@@ -54,14 +56,20 @@ def memento(timestamp: str, url: str, request: Request, session: ReadSession, co
     replay_base = config.replay_origin
     if timestamp14(capture.fetched_at) != wanted.timestamp:
         # Name the memento exactly, so its URI and its Memento-Datetime agree.
-        target = urls.memento(capture.fetched_at, raw=wanted.raw, base=replay_base if wanted.raw else None)
-        return RedirectResponse(target, status_code=302, headers={"Link": timegate_links(urls, captures)})
+        target = urls.memento(
+            capture.fetched_at, raw=wanted.raw, base=replay_base if wanted.raw else None
+        )
+        return RedirectResponse(
+            target, status_code=302, headers={"Link": timegate_links(urls, captures)}
+        )
     if wanted.raw and replay_base and _origin(request) != replay_base.rstrip("/"):
         # Raw captures live on the replay host only (a separate origin, reliability notes §6.3).
         return RedirectResponse(urls.memento(capture.fetched_at, raw=True, base=replay_base), 302)
     headers = {
         "Memento-Datetime": http_date(capture.fetched_at),
-        "Link": memento_links(urls, captures, capture, raw=wanted.raw, base=replay_base if wanted.raw else None),
+        "Link": memento_links(
+            urls, captures, capture, raw=wanted.raw, base=replay_base if wanted.raw else None
+        ),
     }
     if wanted.raw:
         source = payload_capture(session, capture)
@@ -84,12 +92,14 @@ def memento(timestamp: str, url: str, request: Request, session: ReadSession, co
             "raw_url": urls.memento(capture.fetched_at, raw=True, base=replay_base),
             "timemap": urls.timemap,
             "previous": urls.memento(captures[index - 1].fetched_at) if index > 0 else None,
-            "next": urls.memento(captures[index + 1].fetched_at) if index + 1 < len(captures) else None,
+            "next": urls.memento(captures[index + 1].fetched_at)
+            if index + 1 < len(captures)
+            else None,
             "count": len(captures),
             "position": index + 1,
         },
         headers=headers,
-    )  # fmt: skip
+    )
 
 
 def _origin(request: Request) -> str:
