@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,7 +82,12 @@ def run_job_here(
     env = dict(os.environ, NEWSVAULT_HOME=str(settings.home))
     if settings.database_url:
         env["NEWSVAULT_DATABASE_URL"] = settings.database_url
-    process = subprocess.Popen(crawler_command(job_id), env=env, start_new_session=True)
+    log_path = crawl_log_path(settings, job_id)
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            crawler_command(job_id), env=env, start_new_session=True, stdout=log, stderr=log
+        )
     try:
         while process.poll() is None:
             if on_progress is not None:
@@ -92,11 +98,20 @@ def run_job_here(
         process.wait(timeout=30)
         raise
     if process.returncode != 0:
-        _mark_failed(settings, job_id, f"crawler exited with code {process.returncode}")
+        _mark_failed(
+            settings,
+            job_id,
+            f"crawler exited with code {process.returncode}; its log: {log_path}",
+        )
     progress = job_progress(settings, job_id)
     if on_progress is not None:
         on_progress(progress)
     return progress
+
+
+def crawl_log_path(settings: Settings, job_id: int) -> Path:
+    """Where the crawler process of job ``job_id`` writes its log (Scrapy's, and ours)."""
+    return settings.home / "logs" / f"crawl-{job_id}.log"
 
 
 def _mark_failed(settings: Settings, job_id: int, message: str) -> None:

@@ -495,7 +495,10 @@ def _replay_versions(
     last_seen = _last_seen(by_record.values(), conversions)
     index = MemoryLshIndex()  # fresh: the old one holds the old article ids
     articles: dict[str, Article] = {}
+    current_sig: dict[str, Any] = {}  # each article's current signature, as the index holds it
     for number, conv in enumerate(conversions, start=1):
+        if progress is not None:
+            progress("versions", number, len(conversions))
         cap = by_record[conv.refers_to]
         document = json.loads(read_record(settings.warc_dir, conv.warc_name, conv.offset).payload)
         article = articles.get(conv.url)
@@ -514,16 +517,18 @@ def _replay_versions(
         version = _version(conv, cap, document, article.id, signature_to_bytes(sig))
         session.add(version)
         session.flush()  # the version row first: the article's current_version_id points at it
-        if conv.number > article.version_count:
-            article.version_count = conv.number
-            article.current_version_id = conv.id
-            article.title = version.title
-            article.language = version.language
-            session.flush()
-        join_cluster(session, article, sig, index, created_at=conv.date)
+        if conv.number <= article.version_count:
+            session.expunge(version)  # an older version stored late: not current, no clustering
+            continue
+        article.version_count = conv.number
+        article.current_version_id = conv.id
+        article.title = version.title
+        article.language = version.language
+        session.flush()
+        previous = current_sig.get(conv.url)
+        current_sig[conv.url] = sig
+        join_cluster(session, article, sig, index, previous, created_at=conv.date)
         session.expunge(version)  # text and HTML of every version need not stay in memory
-        if progress is not None:
-            progress("versions", number, len(conversions))
     session.flush()
     clusters = len({a.cluster_id for a in articles.values() if a.cluster_id is not None})
     return len(articles), clusters

@@ -23,14 +23,18 @@ def join_cluster(
     article: Article,
     sig: Any,
     index: LshIndex,
+    previous_sig: Any = None,
     *,
     created_at: datetime | None = None,
 ) -> None:
     """Put ``article`` (whose new signature is ``sig``) in a cluster with its near-duplicates.
 
-    ``created_at`` stamps a cluster created here; reindex passes the processing time so that
-    rebuilding twice gives identical rows.
+    ``previous_sig`` is the signature of the version ``sig`` replaces: the index holds each
+    article's current text only. ``created_at`` stamps a cluster created here; reindex passes
+    the processing time so that rebuilding twice gives identical rows.
     """
+    if previous_sig is not None:
+        index.remove(article.id, previous_sig)
     for other_id in index.query_and_insert(article.id, sig):
         if other_id == article.id:
             continue

@@ -34,10 +34,10 @@ SCRIPT_PAGE = (
     b'<!doctype html><html lang="en"><head><title>Harbour plan approved</title></head><body>'
     b"<article><h1>Harbour plan approved</h1>"
     + b"".join(
-        b"<p onclick=\"document.title='clicked'\">The council approved the harbour plan on "
-        b"Tuesday after a long debate, with residents asking for more parking near the ferry "
-        b"terminal. <a href=\"javascript:alert(1)\">More</a></p>"
-        for _ in range(5)
+        b"<p onclick=\"document.title='clicked'\">The council approved part %d of the harbour "
+        b"plan on Tuesday after a long debate, with residents asking for more parking near the "
+        b'ferry terminal. <a href="javascript:alert(1)">More</a></p>' % number
+        for number in range(5)
     )
     + b"</article><script>document.title = 'pwned';</script></body></html>"
 )
@@ -215,7 +215,9 @@ def test_diff_of_two_versions(client: TestClient, archived: Archived) -> None:
 def test_captures_of_a_url(client: TestClient, archived: Archived) -> None:
     body = client.get("/api/captures", params={"url": archived.seed_url}).json()
     assert [c["record_type"] for c in body["captures"]] == ["response", "revisit"]
-    assert body["captures"][0]["memento"].endswith(f"/web/{ts14(archived.seed_times[0])}/{archived.seed_url}")
+    assert body["captures"][0]["memento"].endswith(
+        f"/web/{ts14(archived.seed_times[0])}/{archived.seed_url}"
+    )
 
 
 def test_search_endpoint_finds_the_seed_spelling(client: TestClient, archived: Archived) -> None:
@@ -288,7 +290,9 @@ def test_without_a_configured_token_writes_are_disabled(archived: Archived) -> N
     settings = archived.settings.model_copy(update={"api_token": None})
     with TestClient(create_app(settings, launch_crawl=lambda *_: None)) as anonymous:
         response = anonymous.post(
-            "/api/crawls", json={"target": "http://x.example/"}, headers={"Authorization": "Bearer x"}
+            "/api/crawls",
+            json={"target": "http://x.example/"},
+            headers={"Authorization": "Bearer x"},
         )
         assert response.status_code == 403
         assert "NEWSVAULT_API_TOKEN" in response.json()["message"]
@@ -372,7 +376,9 @@ def test_timegate_redirects_to_the_closest_memento(client: TestClient, archived:
     # A tie goes to the earlier capture.
     middle = (first + (second - first) / 2).strftime("%a, %d %b %Y %H:%M:%S GMT")
     tie = client.get(
-        f"/timegate/{archived.seed_url}", headers={"Accept-Datetime": middle}, follow_redirects=False
+        f"/timegate/{archived.seed_url}",
+        headers={"Accept-Datetime": middle},
+        follow_redirects=False,
     )
     assert tie.headers["location"].endswith(f"/web/{ts14(first)}/{archived.seed_url}")
     bad = client.get(f"/timegate/{archived.seed_url}", headers={"Accept-Datetime": "yesterday"})
@@ -384,7 +390,9 @@ def test_memento_headers(client: TestClient, archived: Archived) -> None:
     response = client.get(f"/web/{ts14(first)}/{archived.seed_url}")
     assert response.status_code == 200
     assert RFC1123.match(response.headers["memento-datetime"])
-    assert parsedate_to_datetime(response.headers["memento-datetime"]) == first.replace(microsecond=0)
+    assert parsedate_to_datetime(response.headers["memento-datetime"]) == first.replace(
+        microsecond=0
+    )
     links = parse_links(response.headers["link"])
     assert set(links) >= {"original", "timegate", "timemap", "first", "last", "next", "memento"}
     assert "prev" not in links  # the first memento has none
@@ -403,7 +411,9 @@ def test_memento_headers(client: TestClient, archived: Archived) -> None:
 def test_inexact_timestamp_redirects_to_the_memento(client: TestClient, archived: Archived) -> None:
     response = client.get(f"/web/2026/{archived.seed_url}", follow_redirects=False)
     assert response.status_code == 302
-    assert response.headers["location"].endswith(f"/web/{ts14(archived.seed_times[0])}/{archived.seed_url}")
+    assert response.headers["location"].endswith(
+        f"/web/{ts14(archived.seed_times[0])}/{archived.seed_url}"
+    )
     assert client.get(f"/web/20261399/{archived.seed_url}").status_code == 400
     assert client.get(f"/web/abc/{archived.seed_url}").status_code == 400
 
@@ -472,7 +482,6 @@ def test_cleaned_pages_carry_no_script(client: TestClient, archived: Archived) -
         html = response.text.lower()
         assert "<script" not in html and "javascript:" not in html, path
         assert not re.search(r"\son[a-z]+\s*=", html), path
-        assert "script-src" not in response.headers["content-security-policy"] or True
         assert "default-src 'none'" in response.headers["content-security-policy"]
 
 

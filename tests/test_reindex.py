@@ -28,7 +28,7 @@ from storage.db import engine_for, migrate, session_scope
 from storage.models import Article, Capture, Cluster, Version, WarcFile
 from storage.reindex import reindex
 from storage.retrieval import list_articles, snapshots, version_at
-from tasks.lsh import forget_indexes, near_duplicate_index
+from tasks.lsh import forget_indexes
 from tests.test_pipeline import BASE, T0, archive_and_process, page_fetch, raw_fetch
 
 EDITED = BASE + EDITED_ARTICLE_PATH
@@ -39,9 +39,6 @@ SECTION = BASE + "/world/"
 
 def build_archive(settings: Settings) -> None:
     """Three crawls of the sample site, processed like the pipeline does after each."""
-    # Open the near-duplicate index first: opening it reads the index database, which the
-    # pipeline otherwise does inside its own write transaction (SQLite: "database is locked").
-    near_duplicate_index(settings)
     feed = dataclasses.replace(page_fetch("/feed.xml"), kind="feed")
     robots = dataclasses.replace(page_fetch("/robots.txt"), kind="robots")
     missing = raw_fetch(BASE + "/gone", b"<h1>Not found</h1>", "text/html", status=404)

@@ -133,5 +133,5 @@ def test_reindex_command_rebuilds_the_same_timeline(archive: Settings) -> None:
     before = run("snapshots", EDITED, "--format", "json").stdout
     result = run("reindex")
     assert result.exit_code == 0, result.output
-    assert "4 versions" in result.stdout or "versions" in result.stdout
+    assert "captures" in result.stdout and "versions" in result.stdout
     assert run("snapshots", EDITED, "--format", "json").stdout == before

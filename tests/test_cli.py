@@ -1,0 +1,115 @@
+"""The command line as a user runs it: `extract` on standard input, `crawl` of a bare URL."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newsvault.sample_site import ARABIC_ARTICLE_PATH, SampleSiteServer, build_site, seed_lines
+
+
+def newsvault(
+    *args: str, stdin: bytes = b"", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("NEWSVAULT_")}
+    return subprocess.run(
+        [sys.executable, "-m", "newsvault", *args],
+        input=stdin,
+        capture_output=True,
+        env={**base, **(env or {})},
+        timeout=180,
+    )
+
+
+def test_extract_reads_a_page_from_standard_input() -> None:
+    page = build_site("http://127.0.0.1:8741").pages[ARABIC_ARTICLE_PATH]
+    result = newsvault(
+        "extract",
+        "--url",
+        "http://127.0.0.1:8741" + ARABIC_ARTICLE_PATH,
+        "--format",
+        "json",
+        stdin=page.body,
+    )
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    lines = seed_lines()
+    assert document["title"] == lines[0]
+    assert document["text"].split("\n") == lines[2:]
+    assert document["language"] == "ar"
+    assert document["encoding"] == "utf-8"
+
+
+def test_extract_of_a_legacy_arabic_encoding() -> None:
+    html = (
+        f"<html lang='ar'><head><meta charset='windows-1256'><title>t</title></head><body>"
+        f"<article><h1>{seed_lines()[0]}</h1>"
+        + "".join(f"<p>{line}</p>" for line in seed_lines()[2:])
+        + "</article></body></html>"
+    )
+    result = newsvault("extract", "--format", "json", stdin=html.encode("cp1256"))
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["encoding"] in {"cp1256", "windows-1256"}
+    assert document["text"].split("\n")[0] == seed_lines()[2]
+
+
+def test_extract_says_why_a_page_is_not_an_article() -> None:
+    result = newsvault(
+        "extract", stdin=b"<html><body><nav><a href='/'>Home</a></nav></body></html>"
+    )
+    assert result.returncode == 1
+    assert b"not an article:" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_extract_with_nothing_on_standard_input() -> None:
+    result = newsvault("extract")
+    assert result.returncode == 2
+    assert b"no HTML on standard input" in result.stderr
+
+
+@pytest.mark.slow
+def test_crawl_a_url_with_zero_configuration(tmp_path: Path) -> None:
+    env = {"NEWSVAULT_HOME": str(tmp_path), "NEWSVAULT_ALLOWED_NETWORKS": "127.0.0.0/8"}
+    with SampleSiteServer(port=0) as server:
+        result = newsvault(
+            "crawl",
+            server.url + "/",
+            "--delay",
+            "0",
+            "--concurrency",
+            "8",
+            "--format",
+            "json",
+            env=env,
+        )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads(result.stdout)
+    assert summary["state"] == "done"
+    titles = {line["title"] for line in summary["articles_seen"]}
+    assert seed_lines()[0] in titles
+    assert summary["articles"] >= 7
+
+
+@pytest.mark.slow
+def test_crawl_refuses_private_addresses_unless_allowed(tmp_path: Path) -> None:
+    with SampleSiteServer(port=0) as server:
+        result = newsvault(
+            "crawl", server.url + "/", "--format", "json", env={"NEWSVAULT_HOME": str(tmp_path)}
+        )
+        assert server.requests == []
+    summary = json.loads(result.stdout)
+    assert summary["captures_archived"] == 0
+    assert any(line.startswith("ssrf:") for line in summary["error_lines"])
+
+
+def test_crawl_of_an_unknown_name_is_a_clear_error(tmp_path: Path) -> None:
+    result = newsvault("crawl", "no-such-site", env={"NEWSVAULT_HOME": str(tmp_path)})
+    assert result.returncode == 2
+    assert b"'no-such-site' is neither a site" in result.stderr
