@@ -28,13 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from rich.console import Console  # noqa: E402
-from rich.table import Table  # noqa: E402
-from sqlalchemy import create_engine, insert, text, update  # noqa: E402
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import create_engine, insert, text, update
 
-from storage.db import engine_for, migrate, session_scope  # noqa: E402
-from storage.models import Article, Capture, Site, Version  # noqa: E402
-from storage.search import document_key, index_documents, search  # noqa: E402
+from storage.db import engine_for, migrate, session_scope
+from storage.models import Article, Capture, Site, Version
+from storage.search import document_key, index_documents, search
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 PG_ADMIN_URL = os.environ.get(

@@ -23,9 +23,7 @@ def register(app: typer.Typer) -> None:
 
 def search_command(
     query: Annotated[str, typer.Argument(help="Words to find (spelling variants match).")],
-    site: Annotated[
-        str | None, typer.Option(help="Only this site.")
-    ] = None,
+    site: Annotated[str | None, typer.Option(help="Only this site.")] = None,
     lang: Annotated[str | None, typer.Option(help="Only this language, e.g. ar.")] = None,
     since: Annotated[str | None, typer.Option(help="Published (or captured) on or after.")] = None,
     until: Annotated[str | None, typer.Option(help="Published (or captured) on or before.")] = None,

@@ -381,6 +381,9 @@ def test_timegate_redirects_to_the_closest_memento(client: TestClient, archived:
         follow_redirects=False,
     )
     assert tie.headers["location"].endswith(f"/web/{ts14(first)}/{archived.seed_url}")
+    # Memento clients often ask with HEAD.
+    head = client.head(f"/timegate/{archived.seed_url}", follow_redirects=False)
+    assert head.status_code == 302 and head.headers["vary"].lower() == "accept-datetime"
     bad = client.get(f"/timegate/{archived.seed_url}", headers={"Accept-Datetime": "yesterday"})
     assert bad.status_code == 400
 

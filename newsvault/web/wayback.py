@@ -42,7 +42,10 @@ def _urls(request: Request, captures: list[Capture]) -> Urls:
     return Urls(str(request.base_url).rstrip("/"), captures[0].canonical_url)
 
 
-@router.get("/web/{timestamp}/{url:path}", summary="A memento: cleaned view, or raw with id_")
+@router.get(
+    "/web/{timestamp}/{url:path}",
+    summary="A memento: cleaned view, or raw with id_",
+)
 def memento(
     timestamp: str, url: str, request: Request, session: ReadSession, config: Config
 ) -> Response:
@@ -106,7 +109,10 @@ def _origin(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}"
 
 
-@router.get("/timegate/{url:path}", summary="TimeGate: Accept-Datetime -> closest memento")
+@router.get(
+    "/timegate/{url:path}",
+    summary="TimeGate: Accept-Datetime -> closest memento",
+)
 def timegate(
     url: str,
     request: Request,
@@ -128,7 +134,10 @@ def timegate(
     )
 
 
-@router.get("/timemap/link/{url:path}", summary="TimeMap in application/link-format")
+@router.get(
+    "/timemap/link/{url:path}",
+    summary="TimeMap in application/link-format",
+)
 def timemap_link(url: str, request: Request, session: ReadSession) -> Response:
     captures = _timeline(session, original_url(request, "/timemap/link/"))
     return Response(timemap_link_format(_urls(request, captures), captures), media_type=LINK_FORMAT)
@@ -138,3 +147,12 @@ def timemap_link(url: str, request: Request, session: ReadSession) -> Response:
 def timemap_as_json(url: str, request: Request, session: ReadSession) -> JSONResponse:
     captures = _timeline(session, original_url(request, "/timemap/json/"))
     return JSONResponse(timemap_json(_urls(request, captures), captures))
+
+
+# Memento clients often ask with HEAD; the same handlers answer (the body is dropped).
+for _path, _handler in (
+    ("/web/{timestamp}/{url:path}", memento),
+    ("/timegate/{url:path}", timegate),
+    ("/timemap/link/{url:path}", timemap_link),
+):
+    router.add_api_route(_path, _handler, methods=["HEAD"], include_in_schema=False)
