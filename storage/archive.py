@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from w3lib.url import safe_url_string
 from sqlalchemy.orm import Session
 
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.fetch import Fetch
 from storage.models import Capture, FetchEvent, WarcFile, utcnow
 from storage.warc import RevisitTarget, WarcWriter, WrittenRecord
@@ -51,6 +52,7 @@ class PriorCapture:
     payload_digest: str
     etag: str | None
     last_modified: str | None
+    mime_type: str | None = None
 
 
 def processing_plan(status: int, mime: str | None, kind: str) -> tuple[str, str | None]:
@@ -114,6 +116,7 @@ class Archive:
                 payload_digest=written.payload_digest,
                 etag=fetch.header("ETag"),
                 last_modified=fetch.header("Last-Modified"),
+                mime_type=mime_type(fetch.header("Content-Type")),
             )
 
     def record_failure(self, url: str, kind: str, message: str) -> None:
@@ -191,11 +194,13 @@ class Archive:
             note = "unchanged: revisit of " + revisit.record_id
         return Capture(
             crawl_job_id=self._crawl_job_id,
-            url=fetch.url,
+            # As in WARC-Target-URI: non-ASCII percent-encoded, so a reindex gives the same.
+            url=safe_url_string(fetch.url),
             canonical_url=fetch.canonical_url,
             fetched_at=written.date,
             status=fetch.status,
-            mime_type=mime if fetch.status != 304 or prior is None else "text/html",
+            # A 304 carries no body: its media type is the one of the page it confirms.
+            mime_type=prior.mime_type if fetch.status == 304 and prior else mime,
             content_length=len(fetch.body),
             payload_digest=revisit.payload_digest if revisit else written.payload_digest,
             record_id=written.record_id,
@@ -231,7 +236,7 @@ def _revisit_target(fetch: Fetch, digest: str, prior: PriorCapture | None) -> Re
 
 
 def _load_prior(db_url: str, canonical_url: str) -> PriorCapture | None:
-    with session_scope(db_url) as session:
+    with read_scope(db_url) as session:
         row = session.execute(
             select(Capture)
             .where(
@@ -251,6 +256,7 @@ def _load_prior(db_url: str, canonical_url: str) -> PriorCapture | None:
             payload_digest=row.payload_digest,
             etag=row.etag,
             last_modified=row.last_modified,
+            mime_type=row.mime_type,
         )
 
 

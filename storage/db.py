@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+READ_ONLY = "newsvault_read_only"
 
 
 class IndexUnavailable(Exception):
@@ -35,8 +36,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Any) -> None:
+    # Writers take the lock up front; read-only work (see read_scope) need not wait for it.
+    readonly = connection.get_execution_options().get(READ_ONLY)
+    connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str) -> Engine:
@@ -44,7 +47,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
@@ -71,6 +74,17 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_scope(url: str) -> Iterator[Session]:
+    """A read-only transaction: on SQLite it does not take the write lock."""
+    with engine_for(url).connect() as connection:
+        session = Session(connection.execution_options(**{READ_ONLY: True}))
+        try:
+            yield session
+        finally:
+            session.close()
 
 
 def _alembic_config(url: str) -> Any:

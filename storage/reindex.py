@@ -49,7 +49,7 @@ from storage.warc import (
     read_record,
     recover_open_files,
 )
-from storage.warc_writer import OPEN_SUFFIX, WARC_SUFFIX
+from storage.warc_writer import KIND_HEADER, OPEN_SUFFIX, WARC_SUFFIX
 
 if TYPE_CHECKING:
     from newsvault.config import Settings
@@ -103,6 +103,7 @@ class _Cap:
     last_modified: str | None
     crawl_job_id: int | None
     kind: str = "page"
+    recorded_kind: str | None = None  # WARC-Newsvault-Kind, in files written since it exists
     state: str = "pending"
     note: str | None = None
     version_id: int | None = None
@@ -239,6 +240,7 @@ def _capture(record: IndexedRecord, warc_name: str, capture_id: int, job: int | 
         etag=_header(headers, "ETag"),
         last_modified=_header(headers, "Last-Modified"),
         crawl_job_id=job,
+        recorded_kind=_header(record.warc_headers, KIND_HEADER),
     )
 
 
@@ -301,6 +303,9 @@ def _processing_order(conv: _Conv) -> tuple[datetime, str, int]:
 
 
 def _infer_kind(cap: _Cap) -> str:
+    """The crawl-time kind: recorded in the WARC since it had the field, else guessed."""
+    if cap.recorded_kind:
+        return cap.recorded_kind
     path = cap.url.split("?", 1)[0]
     if path.endswith("/robots.txt"):
         return "robots"
@@ -320,7 +325,7 @@ def _link_versions(conversions: list[_Conv], by_record: dict[str, _Cap]) -> None
             _revisit_fields(cap, by_record.get(cap.refers_to or ""))
     for conv in conversions:
         cap = by_record[conv.refers_to]
-        cap.version_id, cap.kind = conv.id, "article"
+        cap.version_id, cap.kind = conv.id, cap.recorded_kind or "article"
         cap.state, cap.note = "done", f"version {conv.number}"
 
 
@@ -367,7 +372,7 @@ def _link_unchanged(
         if original is None or original.version_id is None:
             cap.state, cap.note = "skipped", "unchanged page that never held an article"
         else:
-            cap.version_id, cap.kind = original.version_id, "article"
+            cap.version_id, cap.kind = original.version_id, cap.recorded_kind or "article"
             cap.state, cap.note = "done", "unchanged"
 
 
@@ -397,7 +402,7 @@ def _classify_response(
     # Processing compared it with the version current then: the latest one before it.
     earlier = [item for item in matching if item[0] <= cap.fetched_at]
     _, conv = max(earlier, key=lambda item: item[1].number) if earlier else matching[0]
-    cap.version_id, cap.kind = conv.id, "article"
+    cap.version_id, cap.kind = conv.id, cap.recorded_kind or "article"
     cap.state, cap.note = "done", "unchanged"
 
 

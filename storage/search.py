@@ -192,6 +192,12 @@ def search(
     tokens = query_tokens(query)
     base = _base_query(session, tokens, site=site, lang=lang, since=since, until=until)
     key_column = _key_column(session)
+    order_key = key_column
+    if _dialect(session) != "sqlite" and _few_matches(session, tokens):
+        # PostgreSQL's estimate for a rare word is far too high, so it walks the primary key
+        # backwards hoping to meet matches soon and reads the whole table. "+ 0" hides the
+        # key's index: the GIN bitmap fetches the few matches and a top-N sort orders them.
+        order_key = key_column + 0
     after = _decode_cursor(cursor)
     hits: list[SearchHit] = []
     last_shown = 0
@@ -199,7 +205,7 @@ def search(
     # Fetch in batches: older versions of an article already shown are skipped, so a page
     # may need more rows than ``limit``.
     while True:
-        page_query = base.order_by(key_column.desc()).limit(batch)
+        page_query = base.order_by(order_key.desc()).limit(batch)
         if after is not None:
             page_query = page_query.where(key_column < after)
         rows = session.execute(page_query).all()
@@ -256,6 +262,19 @@ def _base_query(
     if until is not None:
         query = query.where(day <= until)
     return query
+
+
+def _few_matches(session: Session, tokens: Sequence[str], threshold: int = 5000) -> bool:
+    """Whether at most ``threshold`` documents match (PostgreSQL; one GIN bitmap, capped)."""
+    probe = (
+        select(literal_column("1"))
+        .select_from(_documents)
+        .where(_match(session, tokens))
+        .limit(threshold + 1)
+        .subquery()
+    )
+    count = session.scalar(select(func.count()).select_from(probe)) or 0
+    return count <= threshold
 
 
 def _superseded(session: Session, base: AnySelect, key_column: Any, row: Any) -> bool:

@@ -454,11 +454,17 @@ def _write_all(fh: BinaryIO, data: bytes) -> None:
         view = view[written:]
 
 
+KIND_HEADER = "WARC-Newsvault-Kind"
+
+
 def _exchange_warc_headers(fetch: Fetch, rec_type: str, date: str) -> dict[str, str]:
     # WARC-Type first: warcio keeps the dict's order, and people reading a record expect it.
     headers = {"WARC-Type": rec_type, "WARC-Date": date}
     if fetch.ip_address:
         headers["WARC-IP-Address"] = fetch.ip_address
+    # An extension field (WARC 1.1 allows them): what the crawler fetched this as, so the
+    # index rebuilt from the WARC files alone knows feeds from articles.
+    headers[KIND_HEADER] = fetch.kind
     return headers
 
 
