@@ -72,7 +72,7 @@ def vocabulary(rng: random.Random, letters: str, size: int) -> list[str]:
 class Corpus:
     """Synthetic articles: 60% Arabic, 40% English, ~120 words each, Zipf word frequencies."""
 
-    def __init__(self, seed: int = 7, size: int = 20_000) -> None:
+    def __init__(self, seed: int = 7, size: int = 200_000) -> None:
         self.rng = random.Random(seed)
         self.words = {
             "ar": vocabulary(self.rng, _ARABIC_LETTERS, size),
@@ -90,7 +90,8 @@ class Corpus:
     def query_words(self, language: str, count: int) -> list[tuple[str, str]]:
         """One-word queries across the frequency range: (band, word)."""
         vocab = self.words[language]
-        bands = {"common": (0, 50), "medium": (50, 2000), "rare": (2000, len(vocab))}
+        # Over 12M words: a common word is in most articles, a rare one in a handful.
+        bands = {"common": (0, 50), "medium": (50, 5000), "rare": (50_000, len(vocab))}
         picks = []
         for number in range(count):
             band = list(bands)[number % 3]

@@ -12,15 +12,15 @@ import base64
 import hashlib
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-from w3lib.url import safe_url_string
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
+from w3lib.url import safe_url_string
 
-from storage.db import read_scope, session_scope
+from storage.db import READ_ONLY, engine_for, session_scope
 from storage.fetch import Fetch
 from storage.models import Capture, FetchEvent, WarcFile, utcnow
 from storage.warc import RevisitTarget, WarcWriter, WrittenRecord
@@ -98,6 +98,7 @@ class Archive:
         self._pending_events: list[FetchEvent] = []
         self._known_files: set[str] = set()
         self._prior: dict[str, PriorCapture | None] = {}
+        self._lookup = PriorLookup(self._db_url)
 
     # The sink protocol the crawler uses ----------------------------------------------------
 
@@ -169,7 +170,7 @@ class Archive:
     def prior_capture(self, canonical_url: str) -> PriorCapture | None:
         """The URL's last full 200 capture, from this crawl or the index."""
         if canonical_url not in self._prior:
-            self._prior[canonical_url] = _load_prior(self._db_url, canonical_url)
+            self._prior[canonical_url] = self._lookup(canonical_url)
         return self._prior[canonical_url]
 
     def validators(self, canonical_url: str) -> tuple[str | None, str | None] | None:
@@ -235,29 +236,72 @@ def _revisit_target(fetch: Fetch, digest: str, prior: PriorCapture | None) -> Re
     )
 
 
-def _load_prior(db_url: str, canonical_url: str) -> PriorCapture | None:
-    with read_scope(db_url) as session:
-        row = session.execute(
-            select(Capture)
-            .where(
-                Capture.canonical_url == canonical_url,
-                Capture.status == 200,
-                Capture.record_type == "response",
-            )
-            .order_by(Capture.fetched_at.desc())
-            .limit(1)
-        ).scalar_one_or_none()
+_PRIOR_QUERY = (
+    select(
+        Capture.record_id,
+        Capture.url,
+        Capture.fetched_at,
+        Capture.payload_digest,
+        Capture.etag,
+        Capture.last_modified,
+        Capture.mime_type,
+    )
+    .where(
+        Capture.canonical_url == bindparam("url"),
+        Capture.status == 200,
+        Capture.record_type == "response",
+    )
+    .order_by(Capture.fetched_at.desc())
+    .limit(1)
+)
+_HOST_QUERY = (
+    select(Capture.id)
+    .where(Capture.canonical_url >= bindparam("low"), Capture.canonical_url < bindparam("high"))
+    .limit(1)
+)
+
+
+class PriorLookup:
+    """Finds a URL's last full capture in the index, cheaply: it runs once per fetched URL.
+
+    A host the index has never seen answers "nothing" for all its URLs without a query each,
+    which makes a first crawl pay for one query per host instead of one per page.
+    """
+
+    def __init__(self, db_url: str) -> None:
+        self._engine = engine_for(db_url)
+        self._known_hosts: dict[str, bool] = {}
+
+    def __call__(self, canonical_url: str) -> PriorCapture | None:
+        origin = _origin(canonical_url)
+        with self._engine.connect().execution_options(**{READ_ONLY: True}) as connection:
+            if origin not in self._known_hosts:
+                # Every canonical URL of the origin sorts between "origin/" and "origin0".
+                bounds = {"low": origin + "/", "high": origin + "0"}
+                self._known_hosts[origin] = bool(connection.execute(_HOST_QUERY, bounds).first())
+            if not self._known_hosts[origin]:
+                return None
+            row = connection.execute(_PRIOR_QUERY, {"url": canonical_url}).first()
         if row is None:
             return None
         return PriorCapture(
             record_id=row.record_id,
             url=row.url,
-            date=row.fetched_at,
+            date=_utc(row.fetched_at),
             payload_digest=row.payload_digest,
             etag=row.etag,
             last_modified=row.last_modified,
             mime_type=row.mime_type,
         )
+
+
+def _origin(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def open_archive_for_job(settings: Settings, job_id: int | None) -> Archive:

@@ -32,16 +32,13 @@ from sqlalchemy import (
     Boolean,
     ColumnElement,
     Select,
-    cast,
     column,
     func,
-    literal,
     literal_column,
     select,
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Site, Version
@@ -193,11 +190,15 @@ def search(
     base = _base_query(session, tokens, site=site, lang=lang, since=since, until=until)
     key_column = _key_column(session)
     order_key = key_column
+    if _dialect(session) != "sqlite":
+        # psycopg prepares a statement run five times; PostgreSQL's generic plan for it
+        # cannot see the words or filters and scans the whole table. Plan every search anew.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if _dialect(session) != "sqlite" and _few_matches(session, tokens):
         # PostgreSQL's estimate for a rare word is far too high, so it walks the primary key
         # backwards hoping to meet matches soon and reads the whole table. "+ 0" hides the
         # key's index: the GIN bitmap fetches the few matches and a top-N sort orders them.
-        order_key = key_column + 0
+        order_key = key_column + literal_column("0")
     after = _decode_cursor(cursor)
     hits: list[SearchHit] = []
     last_shown = 0
@@ -264,7 +265,7 @@ def _base_query(
     return query
 
 
-def _few_matches(session: Session, tokens: Sequence[str], threshold: int = 5000) -> bool:
+def _few_matches(session: Session, tokens: Sequence[str], threshold: int = 1000) -> bool:
     """Whether at most ``threshold`` documents match (PostgreSQL; one GIN bitmap, capped)."""
     probe = (
         select(literal_column("1"))
@@ -320,7 +321,11 @@ def _match(session: Session, tokens: Sequence[str]) -> ColumnElement[bool]:
     expression = " & ".join(
         "'" + token.replace("\\", "\\\\").replace("'", "''") + "'" for token in tokens
     )
-    return _documents.c.document.op("@@", return_type=Boolean)(cast(literal(expression), TSQUERY))
+    # Inlined, not bound: psycopg prepares a statement run five times, and PostgreSQL's
+    # generic plan for an unknown tsquery walks the whole table. A literal is planned for
+    # its own words. Quotes are doubled for SQL; the tokens hold no control characters.
+    sql = "'" + expression.replace("'", "''") + "'::tsquery"
+    return _documents.c.document.op("@@", return_type=Boolean)(literal_column(sql))
 
 
 def _encode_cursor(version_id: int) -> str:
