@@ -39,7 +39,7 @@ from newsvault.config import Settings, load_settings
 from storage.archive import Archive
 from storage.db import engine_for, migrate, session_scope
 from storage.fetch import Fetch
-from storage.retrieval import capture_timeline, closest_capture, snapshots
+from storage.retrieval import capture_at, snapshots
 from storage.warc import WarcWriter
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
@@ -252,7 +252,7 @@ def bench_lookups(db_url: str, captures: int, count: int, label: str) -> list[Ro
     def closest_of(url: str, at: datetime) -> Callable[[], object]:
         def run() -> object:
             with session_scope(db_url) as session:
-                return closest_capture(capture_timeline(session, url), at).id
+                return capture_at(session, url, at).id
 
         return run
 

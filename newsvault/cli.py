@@ -168,8 +168,8 @@ def show(
     from storage.db import session_scope
     from storage.retrieval import (
         NotArchived,
+        capture_at,
         capture_timeline,
-        closest_capture,
         payload_capture,
         version_at,
     )
@@ -179,8 +179,9 @@ def show(
     with session_scope(settings.index_url) as session:
         try:
             if raw:
-                captures = capture_timeline(session, url)
-                capture = closest_capture(captures, when) if when else captures[-1]
+                capture = (
+                    capture_at(session, url, when) if when else capture_timeline(session, url)[-1]
+                )
                 output.raw_capture(
                     settings, payload_capture(session, capture), with_headers=headers
                 )

@@ -95,16 +95,21 @@ def find_article(session: Session, url: str) -> Article:
     return article
 
 
+def _canonical_of(session: Session, url: str) -> str:
+    """The canonical URL captures of ``url`` are filed under (one indexed lookup each way)."""
+    variants = url_variants(url)
+    for column in (Capture.canonical_url, Capture.url):
+        canonical = session.scalar(
+            select(Capture.canonical_url).where(column.in_(variants)).limit(1)
+        )
+        if canonical is not None:
+            return canonical
+    raise NotArchived(f"nothing archived at {url}")
+
+
 def capture_timeline(session: Session, url: str) -> list[Capture]:
     """Every capture of ``url`` (any variant), oldest first."""
-    variants = url_variants(url)
-    canonical = session.scalar(
-        select(Capture.canonical_url)
-        .where(or_(Capture.url.in_(variants), Capture.canonical_url.in_(variants)))
-        .limit(1)
-    )
-    if canonical is None:
-        raise NotArchived(f"nothing archived at {url}")
+    canonical = _canonical_of(session, url)
     return list(
         session.scalars(
             select(Capture)
@@ -112,6 +117,32 @@ def capture_timeline(session: Session, url: str) -> list[Capture]:
             .order_by(Capture.fetched_at, Capture.id)
         )
     )
+
+
+def capture_at(
+    session: Session, url: str, at: datetime, *, with_version: bool = False
+) -> Capture:
+    """The capture of ``url`` closest to ``at`` (Memento: ties go to the earlier one).
+
+    Two index range scans (the last capture at or before ``at``, the first after) instead of
+    loading the URL's whole timeline: an often-crawled front page has thousands of captures.
+    """
+    canonical = _canonical_of(session, url)
+    query = select(Capture).where(Capture.canonical_url == canonical)
+    if with_version:
+        query = query.where(Capture.version_id.is_not(None))
+    before = session.scalars(
+        query.where(Capture.fetched_at <= at)
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+        .limit(1)
+    ).first()
+    after = session.scalars(
+        query.where(Capture.fetched_at > at).order_by(Capture.fetched_at, Capture.id).limit(1)
+    ).first()
+    candidates = [c for c in (before, after) if c is not None]
+    if not candidates:
+        raise NotArchived(f"nothing archived at {url}")
+    return closest_capture(candidates, at)
 
 
 def snapshots(session: Session, url: str) -> list[Snapshot]:
@@ -177,15 +208,7 @@ def version_at(session: Session, url: str, at: datetime | None = None) -> tuple[
         version = session.get(Version, article.current_version_id)
         assert version is not None
         return article, version
-    captures = [
-        c
-        for c in session.scalars(
-            select(Capture).where(
-                Capture.canonical_url == article.canonical_url, Capture.version_id.is_not(None)
-            )
-        )
-    ]
-    capture = closest_capture(captures, at)
+    capture = capture_at(session, article.canonical_url, at, with_version=True)
     version = session.get(Version, capture.version_id)
     assert version is not None
     return article, version
