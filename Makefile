@@ -4,7 +4,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 SOURCES := crawler tasks storage newsvault tests bench
 
-.PHONY: run test lint format services bench clean
+.PHONY: run test lint format services browser clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 run: $(STAMP)
 	$(VENV)/bin/newsvault demo
 
-test: $(STAMP) services lint
+test: $(STAMP) services browser lint
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)
@@ -27,6 +27,9 @@ format: $(STAMP)
 
 services:
 	scripts/services.sh
+
+browser:
+	scripts/browser.sh --install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

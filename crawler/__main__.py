@@ -16,6 +16,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
+from crawler.lifecycle import set_parent_death_signal
 from crawler.sitedef import SiteDefinition, SiteDefinitionError, load_site, parse_site, site_for_url
 from newsvault.config import ConfigError, Settings, load_settings
 
@@ -60,6 +61,7 @@ def _job_for(
 
 
 def main(argv: list[str] | None = None) -> int:
+    set_parent_death_signal()  # first: die with the supervising worker (crawler/lifecycle.py)
     args = _parser().parse_args(argv)
     if args.concurrency is not None and args.concurrency < 1:
         print("--concurrency: give 1 or more", file=sys.stderr)

@@ -9,9 +9,13 @@ and process_exception high -> low):
  540  :class:`FetchFailureMiddleware`   record the failures Retry gave up on (one per request)
  560  :class:`PolitenessMiddleware`     Crawl-delay, Retry-After, 5xx backoff on the slot
  570  :class:`ConditionalRequestMiddleware`  If-None-Match / If-Modified-Since from the archive
+ 590  :class:`ReusingHttpCompressionMiddleware`  Scrapy's, reusing the body decoded at 960
  950  :class:`ArchiveMiddleware`        every response as received: below HttpCompression
                                         (590) so bodies are still compressed, below Redirect
                                         (600) and Retry (550) so every hop/attempt is kept
+ 960  :class:`DecompressionGuardMiddleware`  decode (size-capped) before archiving: a body
+                                        past the cap once decompressed (a "zip bomb") is
+                                        recorded as too_large and never archived
 ====  ===============================  ======================================================
 """
 
@@ -25,6 +29,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import (
     CannotResolveHostError,
@@ -69,6 +74,10 @@ _DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 class RobotsDisallowed(IgnoreRequest):
     """robots.txt forbids the URL (or could not be fetched, which RFC 9309 treats the same)."""
+
+
+class TooLarge(IgnoreRequest):
+    """The body is past DOWNLOAD_MAXSIZE once its Content-Encoding is undone."""
 
 
 def _host(request: Request) -> str:
@@ -179,7 +188,9 @@ def classify_failure(exc: BaseException, request: Request) -> str:
         return "timeout"
     if isinstance(exc, DownloadConnectionRefusedError | txerror.ConnectionRefusedError):
         return "refused"
-    if isinstance(exc, DownloadCancelledError) and "max size" in str(exc):
+    if isinstance(exc, TooLarge) or (
+        isinstance(exc, DownloadCancelledError) and "max size" in str(exc)
+    ):
         return "too_large"
     if isinstance(
         exc,
@@ -213,12 +224,21 @@ class FetchFailureMiddleware:
         message = str(exception) or type(exception).__name__
         if kind == "ssrf" and not isinstance(exception, SsrfRefused):
             message = refusal_for_host(_host(request)) or message
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(f"newsvault/errors/{kind}")
-        try:
-            self.context.sink.record_failure(request.url, kind, message[:2000])
-        except Exception:  # recording must not turn one failed fetch into a crashed crawl
-            logger.exception("could not record the failure of %s", request.url)
+        record_failure(self.crawler, self.context, request, kind, message)
+
+
+def record_failure(
+    crawler: Crawler, context: CrawlContext | None, request: Request, kind: str, message: str
+) -> None:
+    """Count a failed fetch in the crawl's stats and record it in the archive (if any)."""
+    assert crawler.stats is not None
+    crawler.stats.inc_value(f"newsvault/errors/{kind}")
+    if context is None:
+        return
+    try:
+        context.sink.record_failure(request.url, kind, message[:2000])
+    except Exception:  # recording must not turn one failed fetch into a crashed crawl
+        logger.exception("could not record the failure of %s", request.url)
 
 
 # 560 ------------------------------------------------------------------------------------------
@@ -377,6 +397,70 @@ class ConditionalRequestMiddleware:
             allowed = list(request.meta.get("handle_httpstatus_list", []))
             if 304 not in allowed:
                 request.meta["handle_httpstatus_list"] = [*allowed, 304]
+
+
+# 590 and 960 ----------------------------------------------------------------------------------
+
+# request.meta key: (raw response, decoded response) from the guard at 960 for the 590 step.
+_DECODED_META = "_newsvault_decoded"
+
+
+class DecompressionGuardMiddleware(HttpCompressionMiddleware):
+    """Undo Content-Encoding *before* the response is archived, within DOWNLOAD_MAXSIZE.
+
+    Scrapy's HttpCompressionMiddleware (590) refuses a body that grows past the cap while
+    decompressing, but it raises IgnoreRequest from ``process_response``: that goes to the
+    request's errback, past every ``process_exception``, so nothing was recorded, and the
+    archive (950) had already stored the bomb for processing to inflate later. Decoding here,
+    above the archive, records it as ``too_large`` and keeps it out of the archive. The
+    decoded response is handed down to 590 so bodies are decompressed once.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler=crawler)
+        self.crawler = crawler
+        self.context = context_of(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        if not crawler.settings.getbool("COMPRESSION_ENABLED"):
+            raise NotConfigured
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:  # type: ignore[override]
+        return None  # Accept-Encoding is set by the 590 middleware
+
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Response:
+        request.meta.pop(_DECODED_META, None)
+        if not response.headers.get(b"Content-Encoding"):
+            return response
+        try:
+            # A copy of the headers: Scrapy's middleware edits Content-Encoding in place, and
+            # the archive must store the headers as received.
+            view = response.replace(headers=response.headers.copy())
+            decoded = super().process_response(request, view)
+        except IgnoreRequest as exc:
+            record_failure(self.crawler, self.context, request, "too_large", str(exc))
+            raise TooLarge(str(exc)) from None
+        if decoded is not view:
+            request.meta[_DECODED_META] = (response, decoded)
+        return response
+
+
+class ReusingHttpCompressionMiddleware(HttpCompressionMiddleware):
+    """Scrapy's, taking the body :class:`DecompressionGuardMiddleware` already decoded."""
+
+    def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
+        stashed = request.meta.pop(_DECODED_META, None)
+        # Identity check: a redirect copies meta into the next request, so a stash may be
+        # from another hop.
+        if stashed is not None and stashed[0] is response:
+            return stashed[1]  # type: ignore[no-any-return]
+        return super().process_response(request, response)
 
 
 # 950 ------------------------------------------------------------------------------------------

@@ -16,7 +16,11 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.FetchFailureMiddleware": 540,
     "crawler.middlewares.PolitenessMiddleware": 560,
     "crawler.middlewares.ConditionalRequestMiddleware": 570,
+    # Decompression happens once, at 960 (capped, before archiving); 590 reuses the result.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "crawler.middlewares.ReusingHttpCompressionMiddleware": 590,
     "crawler.middlewares.ArchiveMiddleware": 950,
+    "crawler.middlewares.DecompressionGuardMiddleware": 960,
 }
 
 

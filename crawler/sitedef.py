@@ -63,15 +63,18 @@ class StartPoints(_Model):
     sections: list[str] = Field(
         default_factory=list, description="Section pages; links followed, pagination too."
     )
+    articles: list[str] = Field(
+        default_factory=list, description="Article pages fetched as such (re-crawls)."
+    )
 
-    @field_validator("feeds", "sitemaps", "sections")
+    @field_validator("feeds", "sitemaps", "sections", "articles")
     @classmethod
     def _urls(cls, values: list[str]) -> list[str]:
         return [_check_url(v) for v in values]
 
     @property
     def empty(self) -> bool:
-        return not (self.feeds or self.sitemaps or self.sections)
+        return not (self.feeds or self.sitemaps or self.sections or self.articles)
 
 
 class Selectors(_Model):
@@ -127,6 +130,10 @@ class SiteDefinition(_Model):
     politeness: Politeness = Field(default_factory=Politeness)
     schedule: str | None = Field(
         default=None, description="Cron ('*/30 * * * *') or interval ('30m')."
+    )
+    recrawl: list[str] | None = Field(
+        default=None,
+        description="Re-fetch each article this long after first seen, e.g. ['1h', '6h', '3d'].",
     )
     allowed_networks: list[str] = Field(default_factory=list)
     user_agent: str | None = None
@@ -190,6 +197,14 @@ class SiteDefinition(_Model):
         raise ValueError(
             f"{value!r}: use a cron expression ('*/30 * * * *') or an interval ('30m', '6h')"
         )
+
+    @field_validator("recrawl")
+    @classmethod
+    def _recrawl(cls, values: list[str] | None) -> list[str] | None:
+        for value in values or []:
+            if not _INTERVAL.match(str(value).strip()):
+                raise ValueError(f"{value!r}: give intervals like '1h', '6h', '3d'")
+        return values
 
     @field_validator("allowed_networks")
     @classmethod

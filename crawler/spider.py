@@ -281,6 +281,9 @@ class NewsSpider(scrapy.Spider):
             section = self.make_request(url, SECTION, home=self.site.discover)
             if section is not None:
                 yield section
+        # Re-crawls (tasks/reconcile.py) name known articles directly.
+        for request in self._requests(start.articles, ARTICLE):
+            yield request
         if self.site.discover:
             roots = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in start.sections}
             for root in sorted(roots):

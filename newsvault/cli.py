@@ -298,6 +298,8 @@ from newsvault import cli_archive  # noqa: E402
 cli_archive.register(app)
 from newsvault import cli_web  # noqa: E402
 cli_web.register(app)
+from newsvault import cli_sites  # noqa: E402
+cli_sites.register(app)
 
 
 def main() -> None:

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     download_timeout: float = Field(30.0, gt=0)
     sample_site_port: int = Field(8741, ge=1, le=65535, description="Port of the demo site.")
     api_token: str | None = Field(None, description="Bearer token for write endpoints.")
+    protect_reads: bool = Field(False, description="Read endpoints under /api/ need the token too.")
+    replay_origin: str | None = Field(
+        None,
+        description="Serve raw captures from this separate origin, e.g. https://replay.example.",
+    )
 
     @field_validator("allowed_networks", mode="before")
     @classmethod

@@ -47,8 +47,14 @@ def create_job(
     *,
     options: dict[str, Any] | None = None,
     schedule_key: str | None = None,
+    kind: str = "crawl",
 ) -> int:
-    """Record a queued crawl of ``target`` (a site name or a URL); returns the job id."""
+    """Record a queued crawl of ``target`` (a site name or a URL); returns the job id.
+
+    ``kind`` is crawl (asked for now), scheduled (fired by beat) or recrawl (due articles).
+    A ``schedule_key`` already used raises ``sqlalchemy.exc.IntegrityError``: that scheduled
+    run was fired already (by another beat during a lock hand-over).
+    """
     with session_scope(settings.index_url) as session:
         site = session.scalar(select(Site).where(Site.name == target))
         if site is None and not looks_like_url(target):
@@ -61,6 +67,8 @@ def create_job(
             state="queued",
             stats={"options": options or {}},
             schedule_key=schedule_key,
+            kind=kind,
+            queued_at=utcnow(),
         )
         session.add(job)
         session.flush()

@@ -34,12 +34,32 @@ def start_job(db_url: str, job_id: int) -> JobSpec:
         job.state = "running"
         job.started_at = utcnow()
         job.pid = os.getpid()
+        definition = dict(job.site.definition) if job.site else None
+        options = dict((job.stats or {}).get("options", {}))
+        if definition is not None and options.get("urls"):
+            definition = recrawl_definition(definition, list(options["urls"]))
         return JobSpec(
             job_id=job.id,
             target=job.target,
-            definition=dict(job.site.definition) if job.site else None,
-            options=dict((job.stats or {}).get("options", {})),
+            definition=definition,
+            options=options,
         )
+
+
+def recrawl_definition(definition: dict[str, Any], urls: list[str]) -> dict[str, Any]:
+    """The site's definition narrowed to fetching ``urls`` as articles (a re-crawl job).
+
+    Same scope, politeness and selectors; no feeds, sitemaps, sections or discovery, so a
+    re-crawl fetches exactly the articles that are due (conditionally: 304s stay cheap).
+    """
+    narrowed = dict(definition)
+    narrowed["start"] = {"articles": urls}
+    narrowed["discover"] = False
+    limits = dict(narrowed.get("limits") or {})
+    limits["max_pages"] = max(len(urls), 1)
+    limits["max_depth"] = 0
+    narrowed["limits"] = limits
+    return narrowed
 
 
 def finish_job(

@@ -72,6 +72,7 @@ class CrawlJob(Base):
     """One crawl of one site (or of a bare URL)."""
 
     __tablename__ = "crawl_jobs"
+    __table_args__ = (Index("ix_crawl_jobs_site_state", "site_id", "state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
@@ -87,6 +88,17 @@ class CrawlJob(Base):
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     message: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
+    # Columns of migration 0003 (scheduled operation).
+    # crawl | scheduled | recrawl: what asked for this crawl.
+    kind: Mapped[str] = mapped_column(String(20), default="crawl", server_default="crawl")
+    queued_at: Mapped[datetime | None] = mapped_column(default=utcnow)
+    # "host:pid" of the worker holding the lease (tasks/leases.py).
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    # 1 for a first run; a restart after an expired lease is a new job with attempt + 1.
+    attempt: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    restart_of: Mapped[int | None] = mapped_column(Integer)
+    # Health flags computed at the end of the crawl (tasks/health.py).
+    health: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     site: Mapped[Site | None] = relationship()
 
@@ -141,6 +153,8 @@ class Capture(Base):
     process_state: Mapped[str] = mapped_column(String(20), default="pending")
     process_note: Mapped[str | None] = mapped_column(Text)
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", use_alter=True))
+    # Migration 0003: when the reconciler last re-queued this pending capture.
+    queued_at: Mapped[datetime | None] = mapped_column()
 
     crawl_job: Mapped[CrawlJob | None] = relationship()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from functools import lru_cache
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 import numpy as np
@@ -345,3 +346,24 @@ class RedisLshIndex:
             return
         keys, fields = self._keys_and_fields(sig)
         self._remove(keys=keys, args=[*fields, pack_id(doc_id)])
+
+    def insert_many(self, items: Iterable[tuple[int, Signature]], batch: int = 1000) -> int:
+        """Insert many documents, ``batch`` script calls per round trip (rebuilds, loading).
+
+        Each call is the same script as ``query_and_insert`` (its answers are dropped), so the
+        result equals inserting one by one; only the round trips are saved. Returns the count.
+        """
+        count = 0
+        pipe = self._redis.pipeline(transaction=False)
+        for doc_id, sig in items:
+            if is_empty_signature(sig):
+                continue
+            keys, fields = self._keys_and_fields(sig)
+            self._query_and_insert(
+                keys=keys, args=[*fields, pack_id(doc_id), MAX_IDS_PER_BAND], client=pipe
+            )
+            count += 1
+            if count % batch == 0:
+                pipe.execute()
+        pipe.execute()
+        return count

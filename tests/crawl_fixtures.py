@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 ARABIC_TEXT = "قال مسؤول إن الوفد سيزور المنطقة الأسبوع المقبل لبحث الاتفاق."
 SLOW_SECONDS = 3.0
 BIG_BYTES = 300_000  # the crawls below cap pages at 200_000 bytes
+# Decompression bombs: a few KB on the wire, 5 MB once Content-Encoding is undone.
+BOMB_BYTES = 5_000_000
 
 
 def _page(title: str, body: str, *, head: str = "", og_article: bool = True) -> bytes:
@@ -135,6 +137,7 @@ class FixtureSite:
                     "<a href='/missing.html'>404</a><a href='/flaky.html'>flaky</a>"
                     "<a href='/redirect1'>moved</a><a href='/slow.html'>slow</a>"
                     "<a href='/big.html'>big</a><a href='/news/?page=2'>next</a>"
+                    "<a href='/bomb.html'>gz bomb</a><a href='/bomb-br.html'>br bomb</a>"
                     "<a href='/style.css'>css</a><a href='mailto:x@y'>m</a>"
                 )
             return 200, html, _page("News", links, og_article=False)
@@ -195,6 +198,14 @@ class FixtureSite:
         if path == "/slow.html":
             time.sleep(SLOW_SECONDS)
             return 200, html, _article("slow")
+        if path == "/bomb.html":
+            bomb = gzip.compress(b"<html><body>" + b" " * BOMB_BYTES, 9)
+            return 200, {**html, "Content-Encoding": "gzip"}, bomb
+        if path == "/bomb-br.html":
+            import brotli
+
+            bomb = brotli.compress(b"<html><body>" + b" " * BOMB_BYTES)
+            return 200, {**html, "Content-Encoding": "br"}, bomb
         if path == "/big.html":
             return 200, html, b"<html><body>" + b"x" * BIG_BYTES + b"</body></html>"
         return 404, html, b"<h1>not found</h1>"

@@ -124,7 +124,20 @@ def test_timeout_and_size_cap_recorded(site: FixtureSite, crawl: CrawlResult) ->
     assert kinds[f"{site.base}/big.html"] == "too_large"
     assert crawl.fetched("/slow.html") == [] and crawl.fetched("/big.html") == []
     assert site.count("/slow.html") == 3  # first attempt + 2 retries
-    assert crawl.stats["errors_by_kind"] == {"robots": 1, "timeout": 1, "too_large": 1}
+    assert crawl.stats["errors_by_kind"] == {"robots": 1, "timeout": 1, "too_large": 3}
+
+
+def test_decompression_bombs_recorded_as_too_large_and_not_archived(
+    site: FixtureSite, crawl: CrawlResult
+) -> None:
+    kinds = crawl.failure_kinds()
+    for path in ("/bomb.html", "/bomb-br.html"):
+        assert site.count(path) == 1  # not retried: the answer would be the same
+        assert kinds[f"{site.base}{path}"] == "too_large"
+        # Never archived: processing would inflate it again.
+        assert crawl.fetched(path) == []
+    (message,) = [f["message"] for f in crawl.failures if f["url"].endswith("/bomb.html")]
+    assert "decompression" in message
 
 
 def test_pdf_arabic_and_malformed_pages(crawl: CrawlResult) -> None:

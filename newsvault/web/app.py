@@ -41,10 +41,8 @@ def create_app(
         ),
         version="0.1.0",
     )
-    # Settings the configuration may grow (NEWSVAULT_REPLAY_ORIGIN, NEWSVAULT_PROTECT_READS)
-    # apply when the caller passes nothing.
-    replay_origin = replay_origin or getattr(settings, "replay_origin", None)
-    protect_reads = protect_reads or bool(getattr(settings, "protect_reads", False))
+    replay_origin = replay_origin or settings.replay_origin
+    protect_reads = protect_reads or settings.protect_reads
     app.state.web = WebConfig(
         settings=settings,
         replay_origin=replay_origin.rstrip("/") if replay_origin else None,

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fastapi import HTTPException, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsvault.config import Settings
+from storage import retrieval
 from storage.models import Capture
 from storage.warc import CorruptRecordError, StoredRecord, read_record
 
@@ -36,12 +36,10 @@ _ORIG_HEADERS = {"date", "last-modified", "etag", "server", "cache-control", "ex
 
 def payload_capture(session: Session, capture: Capture) -> Capture:
     """The capture whose record holds the bytes: a revisit points at an earlier response."""
-    if capture.record_type != "revisit" or not capture.refers_to_record_id:
-        return capture
-    original = session.scalar(
-        select(Capture).where(Capture.record_id == capture.refers_to_record_id)
-    )
-    return original or capture
+    try:
+        return retrieval.payload_capture(session, capture)
+    except retrieval.NotArchived as exc:
+        raise HTTPException(404, str(exc)) from None
 
 
 def load_record(settings: Settings, capture: Capture) -> StoredRecord:
