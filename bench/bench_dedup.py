@@ -1,7 +1,7 @@
 """Dedup benchmark (issue 5): quality on a generated corpus, then speed and Redis memory.
 
     .venv/bin/python bench/bench_dedup.py [--articles 20000] [--index-size 1000000]
-        [--pages 300] [--tune] [--quick] [--redis-db 10]
+        [--pages 300] [--tune] [--quick] [--redis-db 12]
 
 Quality: ``bench/corpus.py`` generates Arabic and English articles with planted near
 duplicates (5-10% of words edited: scattered, runs, mixed; Arabic respellings) and exact
@@ -24,6 +24,7 @@ Prints rich tables and appends a dated section to bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import statistics
@@ -76,6 +77,7 @@ class Quality:
     verified: int
     false_pairs: int
     cluster_found: int
+    candidates: float = 0.0  # LSH candidates per article, before verification
     by_kind: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
@@ -95,14 +97,22 @@ class Quality:
         return self.recall >= RECALL_FLOOR and self.precision >= PRECISION_FLOOR
 
 
-def verified_pairs(index: LshIndex, signatures: list[Signature]) -> set[tuple[int, int]]:
-    """The pipeline's rule: candidates from one query_and_insert, verified on signatures."""
+def verified_pairs(
+    index: LshIndex, signatures: list[Signature]
+) -> tuple[set[tuple[int, int]], float]:
+    """The pipeline's rule: candidates from one query_and_insert, verified on signatures.
+
+    Also returns the mean number of candidates per article: each costs a database read.
+    """
     pairs = set()
+    candidates = 0
     for doc_id, sig in enumerate(signatures, start=1):
-        for other in index.query_and_insert(doc_id, sig):
+        found = index.query_and_insert(doc_id, sig)
+        candidates += len(found)
+        for other in found:
             if is_near_duplicate(sig, signatures[other - 1]):
                 pairs.add((min(doc_id, other), max(doc_id, other)))
-    return pairs
+    return pairs, candidates / max(1, len(signatures))
 
 
 def _components(pairs: Iterable[tuple[int, int]]) -> Callable[[int], int]:
@@ -121,10 +131,11 @@ def _components(pairs: Iterable[tuple[int, int]]) -> Callable[[int], int]:
     return find
 
 
-def score(label: str, corpus: Corpus, found: set[tuple[int, int]]) -> Quality:
+def score(label: str, corpus: Corpus, result: tuple[set[tuple[int, int]], float]) -> Quality:
+    found, candidates = result
     group = {doc.doc_id: doc.group for doc in corpus.docs}
     find = _components(found)
-    quality = Quality(label, 0, 0, len(found), 0, 0)
+    quality = Quality(label, 0, 0, len(found), 0, 0, candidates)
     quality.false_pairs = sum(1 for a, b in found if group[a] != group[b])
     tally: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for original, copy in corpus.planted_pairs():
@@ -156,7 +167,8 @@ def run_quality(corpus: Corpus, keys: list[str], client: redis.Redis) -> list[Qu
 
 def quality_table(results: list[Quality], title: str) -> Table:
     table = Table(title=title)
-    for column in ("run", "planted", "recall", "cluster recall", "verified", "false", "precision"):
+    columns = ("run", "planted", "recall", "cluster recall", "candidates/article", "verified")
+    for column in (*columns, "false", "precision"):
         table.add_column(column, justify="left" if column == "run" else "right")
     table.add_column("ok")
     for q in results:
@@ -165,6 +177,7 @@ def quality_table(results: list[Quality], title: str) -> Table:
             str(q.planted),
             f"{q.recall:.4f}",
             f"{q.cluster_recall:.4f}",
+            f"{q.candidates:.2f}",
             str(q.verified),
             str(q.false_pairs),
             f"{q.precision:.4f}",
@@ -208,20 +221,22 @@ def _signature_with(key: str, config: Config) -> Signature:
     return np.asarray(permuted.min(axis=0), dtype=np.uint32)
 
 
-def banded_pairs(signatures: list[Signature], config: Config) -> set[tuple[int, int]]:
+def banded_pairs(signatures: list[Signature], config: Config) -> tuple[set[tuple[int, int]], float]:
     """A memory index with the given banding (no band cap: tuning looks at the curve only)."""
     buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
     pairs = set()
+    total = 0
     for doc_id, sig in enumerate(signatures, start=1):
         candidates: set[int] = set()
         for band, digest in enumerate(band_digests(sig, config.bands, config.rows)):
             ids = buckets[(band, digest)]
             candidates.update(ids)
             ids.append(doc_id)
+        total += len(candidates)
         for other in candidates:
             if is_near_duplicate(sig, signatures[other - 1], config.threshold):
                 pairs.add((other, doc_id))
-    return pairs
+    return pairs, total / max(1, len(signatures))
 
 
 def run_tuning(corpus: Corpus, keys: list[str]) -> list[tuple[Config, Quality]]:
@@ -249,13 +264,16 @@ def tuning_table(results: list[tuple[Config, Quality]]) -> Table:
     for style in EDIT_STYLES:
         table.add_column(f"recall {style}", justify="right")
     table.add_column("precision", justify="right")
+    table.add_column("candidates/article", justify="right")
     for _config, q in results:
         styles = []
         for style in EDIT_STYLES:
             hit = sum(h for k, (h, _) in q.by_kind.items() if f" {style} " in f" {k} ")
             total = sum(t for k, (_, t) in q.by_kind.items() if f" {style} " in f" {k} ")
             styles.append(f"{hit / total:.4f}" if total else "-")
-        table.add_row(q.label, f"{q.recall:.4f}", *styles, f"{q.precision:.4f}")
+        table.add_row(
+            q.label, f"{q.recall:.4f}", *styles, f"{q.precision:.4f}", f"{q.candidates:.2f}"
+        )
     return table
 
 
@@ -421,7 +439,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--tune", action="store_true", help="Also compare bandings.")
     parser.add_argument("--quick", action="store_true", help="Small run: 3,000 / 50,000 / 50.")
-    parser.add_argument("--redis-db", type=int, default=10)
+    parser.add_argument("--redis-db", type=int, default=12)
     parser.add_argument("--no-results", action="store_true", help="Do not append RESULTS.md.")
     args = parser.parse_args()
     if args.quick:
@@ -452,9 +470,13 @@ def main() -> None:
 
     load = bulk_load(client, args.index_size)
     timings = run_speed(corpus, args.pages, client, first_id=args.index_size + 1)
-    page_kb = statistics.fmean(
-        len(article_page(doc, corpus.docs[doc.doc_id : doc.doc_id + 400])) for doc in corpus.docs[:20]
-    ) / 1000
+    page_kb = (
+        statistics.fmean(
+            len(article_page(doc, corpus.docs[doc.doc_id : doc.doc_id + 400]))
+            for doc in corpus.docs[:20]
+        )
+        / 1000
+    )
     _flush(client)
     tables += [speed_table(timings, load, page_kb), memory_table(load)]
     console.print(*tables[-2:])
@@ -467,7 +489,7 @@ def main() -> None:
         summary = (
             f"Python {platform.python_version()}, 2 CPUs; corpus {len(corpus.docs):,} articles "
             f"(Arabic and English, 300-900 words), {len(corpus.planted_pairs()):,} planted copies; "
-            f"{constants}."
+            f"{constants}. Load average at the end {os.getloadavg()[0]:.2f}."
         )
         append_results(command, summary, tables)
 

@@ -33,7 +33,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -178,7 +178,7 @@ def language_model(language: str, tail_size: int = 40_000, exponent: float = 1.0
     words = ranked + tail
     cumulative = list(accumulate(1.0 / (rank + 1) ** exponent for rank in range(len(words))))
     successors: dict[str, list[str]] = defaultdict(list)
-    for first, second in zip(source, source[1:], strict=False):
+    for first, second in pairwise(source):
         successors[first].append(second)
     return LanguageModel(language, words, cumulative, dict(successors), len(ranked))
 
@@ -217,6 +217,8 @@ def _article_text(model: LanguageModel, rng: random.Random, length: int) -> tupl
             words = _sentence(model, rng, topic)
             count += len(words)
             sentences.append(" ".join(words) + stop)
+            if count >= length:  # at most one sentence past the length asked for
+                break
         paragraphs.append(" ".join(sentences))
     return title, "\n".join(paragraphs)
 
@@ -233,7 +235,9 @@ def _spelling_variant(word: str, rng: random.Random) -> str:
     return word[:position] + rng.choice(_TASHKEEL) + word[position:]
 
 
-def _edit_run(words: list[str], start: int, run: int, model: LanguageModel, rng: random.Random) -> None:
+def _edit_run(
+    words: list[str], start: int, run: int, model: LanguageModel, rng: random.Random
+) -> None:
     roll = rng.random()
     for index in range(start, start + run):
         if roll < 0.5:

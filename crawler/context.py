@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from crawler.sinkthread import SinkThread
     from storage.fetch import Fetch
 
 __all__ = ["CONTEXT_ATTR", "ArchiveSink", "CrawlContext", "Validators", "context_of"]
@@ -43,6 +44,8 @@ class CrawlContext:
     commit_every: int = 32  # fetches
     commit_interval: float = 1.0  # seconds
     progress: Callable[[Any], None] | None = None
+    # The thread that drives ``sink`` while the spider runs (set by ArchiveMiddleware).
+    writer: SinkThread | None = None
 
 
 def context_of(crawler: Any) -> CrawlContext | None:

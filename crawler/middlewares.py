@@ -50,6 +50,7 @@ from twisted.internet.task import LoopingCall
 
 from crawler.canonical import UnsupportedURL, canonicalize
 from crawler.context import CrawlContext, context_of
+from crawler.sinkthread import SinkThread
 from crawler.ssrf import (
     ALLOWED_NETWORKS_SETTING,
     SsrfRefused,
@@ -235,8 +236,10 @@ def record_failure(
     crawler.stats.inc_value(f"newsvault/errors/{kind}")
     if context is None:
         return
+    # Through the archive's writer thread when it runs, so the sink is used from one thread.
+    target = context.writer if context.writer is not None else context.sink
     try:
-        context.sink.record_failure(request.url, kind, message[:2000])
+        target.record_failure(request.url, kind, message[:2000])
     except Exception:  # recording must not turn one failed fetch into a crashed crawl
         logger.exception("could not record the failure of %s", request.url)
 
@@ -265,10 +268,21 @@ def parse_retry_after(value: bytes | str | None, *, now: float | None = None) ->
 class PolitenessMiddleware:
     """Per-host delay floors Scrapy does not apply itself, re-applied to the download slot.
 
-    Scrapy garbage-collects idle slots and rebuilds them from DOWNLOAD_DELAY, and AutoThrottle
-    rewrites ``slot.delay``; so the floors live here and are re-applied on every request.
-    Floors: robots.txt Crawl-delay; Retry-After of a 429/503 (until the host answers normally);
-    exponential backoff after 5xx answers and timeouts (idem).
+    Floors: robots.txt Crawl-delay; Retry-After of a 429/503 (until the host answers
+    normally); exponential backoff after 5xx answers and timeouts (idem).
+
+    Why it is shaped like this:
+
+    * Scrapy garbage-collects idle slots and rebuilds them from DOWNLOAD_DELAY, and
+      AutoThrottle rewrites ``slot.delay`` after every response; so the floors live here and
+      are re-applied on every request and after every response.
+    * Answers are read on ``response_downloaded``, not in ``process_response``: the
+      downloader frees the slot and sends the next queued request right after that signal,
+      before any ``process_response`` runs, so a Retry-After seen there would be one
+      request late. Handlers run in connection order, and extensions (AutoThrottle) connect
+      before downloader middlewares, so the floor is applied after AutoThrottle's change.
+    * Slot jitter (RANDOMIZE_DOWNLOAD_DELAY, +-50 %) would send requests below the floor; it
+      is switched off on a slot while a floor holds, and restored after.
     """
 
     MAX_CRAWL_DELAY = 60.0
@@ -286,6 +300,7 @@ class PolitenessMiddleware:
         self.retry_after: dict[str, float] = {}
         self.backoff: dict[str, float] = {}
         crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+        crawler.signals.connect(self._response_downloaded, signal=signals.response_downloaded)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -308,9 +323,13 @@ class PolitenessMiddleware:
             if capped < delay:
                 logger.warning("Crawl-delay %s of %s capped to %s s", delay, _host(request), capped)
             self.crawl_delay[_host(request)] = capped
+            self._apply(request)
 
     def _apply(self, request: Request, *, restore: bool = False) -> None:
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # not crawling yet (Scrapy 2.14+ raises instead of None)
+            return
         downloader = getattr(engine, "downloader", None)
         if downloader is None:
             return
@@ -322,11 +341,15 @@ class PolitenessMiddleware:
             slot.delay = max(self.base_delay, floor)
         elif slot.delay < floor:
             slot.delay = floor
+        if floor > 0:
+            slot.jitter = 0.0
+        elif restore:
+            slot.jitter = getattr(downloader, "_jitter", slot.jitter)
 
     def process_request(self, request: Request) -> None:
         self._apply(request)
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    def _response_downloaded(self, response: Response, request: Request, **kwargs: Any) -> None:
         host = _host(request)
         if response.status in (429, 503):
             wait = parse_retry_after(response.headers.get(b"Retry-After"))
@@ -339,7 +362,8 @@ class PolitenessMiddleware:
             self.retry_after.pop(host, None)
             self.backoff.pop(host, None)
             self._apply(request, restore=True)
-        return response
+        elif host in self.crawl_delay:
+            self._apply(request)  # AutoThrottle may just have lowered the delay
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         if isinstance(exception, DownloadTimeoutError | txerror.TimeoutError):
@@ -383,7 +407,10 @@ class ConditionalRequestMiddleware:
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return
         try:
-            known = self.validators(canonicalize(request.url))
+            # The spider's requests are canonical already (not after a redirect).
+            made = request.meta.get("nv_canonical") and not request.meta.get("redirect_urls")
+            canonical = request.url if made else canonicalize(request.url)
+            known = self.validators(canonical)
         except UnsupportedURL:
             return
         if not known:
@@ -459,7 +486,7 @@ class ReusingHttpCompressionMiddleware(HttpCompressionMiddleware):
         # Identity check: a redirect copies meta into the next request, so a stash may be
         # from another hop.
         if stashed is not None and stashed[0] is response:
-            return stashed[1]  # type: ignore[no-any-return]
+            return stashed[1]
         return super().process_response(request, response)
 
 
@@ -513,7 +540,9 @@ class ArchiveMiddleware:
     """Hand every response to the archive sink, raw, and commit in batches.
 
     Commits every ``commit_every`` fetches, every ``commit_interval`` seconds and when the
-    spider closes; each commit's capture ids go to ``on_committed`` (processing). A sink error
+    spider closes; each commit's capture ids go to ``on_committed`` (processing). The sink is
+    driven from a :class:`~crawler.sinkthread.SinkThread` (gzip, WARC writes, fsync and index
+    inserts off the reactor thread); the spider close waits for it to drain. A sink error
     stops the crawl: fetching on without archiving would lose what is fetched.
     """
 
@@ -523,6 +552,7 @@ class ArchiveMiddleware:
         self.pending = 0
         self.failed = False
         self.loop: LoopingCall | None = None
+        self.writer: SinkThread | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -534,6 +564,14 @@ class ArchiveMiddleware:
         return cls(crawler, context)
 
     def spider_opened(self, spider: Any = None) -> None:
+        from twisted.internet import reactor
+
+        self.writer = SinkThread(
+            self.context.sink,
+            on_commit=self._committed,
+            on_error=lambda exc: reactor.callFromThread(self._fail, exc),
+        )
+        self.context.writer = self.writer
         self.loop = LoopingCall(self._tick)
         self.loop.start(self.context.commit_interval, now=False).addErrback(
             lambda failure: logger.error("commit loop stopped: %s", failure.value)
@@ -542,7 +580,9 @@ class ArchiveMiddleware:
     def spider_closed(self, spider: Any = None, reason: str = "") -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
-        self.commit()
+        if self.writer is not None:
+            self.writer.close()  # commits what is queued and waits: the crawl ends durable
+            self.context.writer = None
         self._report_progress()
 
     def _tick(self) -> None:
@@ -558,38 +598,34 @@ class ArchiveMiddleware:
                 logger.exception("progress callback failed")
 
     def commit(self) -> None:
-        if self.failed:
+        if self.failed or self.writer is None:
             return
         self.pending = 0
-        try:
-            ids = self.context.sink.commit()
-        except Exception as exc:
-            self._fail(exc)
-            return
-        if ids:
-            assert self.crawler.stats is not None
-            self.crawler.stats.inc_value("newsvault/captures", len(ids))
-            try:
-                self.context.on_committed(ids)
-            except Exception:  # processing is re-runnable from the archive; keep crawling
-                logger.exception("on_committed failed for %d captures", len(ids))
+        self.writer.commit()
 
-    def _fail(self, exc: Exception) -> None:
+    def _committed(self, ids: list[int]) -> None:
+        # On the writer thread. Only this thread touches this key, so no lost updates.
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("newsvault/captures", len(ids))
+        self.context.on_committed(ids)
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.failed:
+            return
         self.failed = True
         logger.error("archive sink failed, stopping the crawl: %s", exc, exc_info=exc)
-        engine = self.crawler.engine
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:
+            return
         if engine is not None:
             deferred_from_coro(engine.close_spider_async(reason="archive_error"))
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.failed:
+        if self.failed or self.writer is None:
             raise IgnoreRequest("archive unavailable")
         fetch = build_fetch(request, response)
-        try:
-            self.context.sink.add(fetch)
-        except Exception as exc:
-            self._fail(exc)
-            raise IgnoreRequest(f"archive failed: {exc}") from exc
+        self.writer.add(fetch)
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value("newsvault/fetched")

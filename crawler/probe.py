@@ -126,14 +126,14 @@ class _GuardedHTTP(http.client.HTTPConnection):
     policy: NetworkPolicy
 
     def connect(self) -> None:
-        self.sock = _connect(self.host, self.port, self.policy, self.timeout or 30.0)  # type: ignore[arg-type]
+        self.sock = _connect(self.host, self.port, self.policy, self.timeout or 30.0)
 
 
 class _GuardedHTTPS(http.client.HTTPSConnection):
     policy: NetworkPolicy
 
     def connect(self) -> None:
-        raw = _connect(self.host, self.port, self.policy, self.timeout or 30.0)  # type: ignore[arg-type]
+        raw = _connect(self.host, self.port, self.policy, self.timeout or 30.0)
         self.sock = ssl.create_default_context().wrap_socket(raw, server_hostname=self.host)
 
 

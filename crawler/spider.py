@@ -63,6 +63,9 @@ _ARTICLE_TYPES = frozenset(
 )
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
 _PAGE_PARAM = re.compile(r"^(page|p|pg|paged|start|offset)$", re.I)
+# request.meta flag: the request URL is canonical already (made by the spider), so the
+# fingerprinter and the conditional-request middleware need not canonicalize it again.
+CANONICAL_META = "nv_canonical"
 
 
 class CanonicalRequestFingerprinter:
@@ -78,7 +81,10 @@ class CanonicalRequestFingerprinter:
     def fingerprint(self, request: Request) -> bytes:
         if request not in self._cache:
             try:
-                url = canonicalize(request.url)
+                # A redirect copies meta but changes the URL: trust the flag only for the
+                # URL the spider made.
+                flagged = request.meta.get(CANONICAL_META) and not request.meta.get("redirect_urls")
+                url = request.url if flagged else canonicalize(request.url)
             except UnsupportedURL:
                 url = request.url
             digest = hashlib.sha1(request.method.encode() + b" " + url.encode())
@@ -210,6 +216,9 @@ class NewsSpider(scrapy.Spider):
         self._deny = site.compiled_deny()
         self._tracking = tuple(site.tracking_params)
         self._seen: set[str] = set()
+        # URLs as linked -> already handled. Pages repeat the same links (related stories,
+        # navigation); skipping them before canonicalization is the crawl's hottest path.
+        self._linked: set[str] = set()
         self.requested = 0
         self.articles: set[str] = set()
         self.unchanged = 0
@@ -242,15 +251,19 @@ class NewsSpider(scrapy.Spider):
 
     def make_request(self, url: str, kind: str, *, depth: int = 0, **meta: Any) -> Request | None:
         """A request for ``url`` unless it is out of scope, seen, or past the page limit."""
+        if url in self._linked:
+            return None
         try:
             canonical = canonicalize(url, extra_tracking_params=self._tracking)
         except UnsupportedURL:
             return None
         if canonical in self._seen or not self.in_scope(canonical):
+            self._linked.add(url)
             return None
         if self.requested >= self.site.limits.max_pages:
             return None
         self._seen.add(canonical)
+        self._linked.add(url)
         self.requested += 1
         callback = {
             FEED: self.parse_feed,
@@ -262,7 +275,7 @@ class NewsSpider(scrapy.Spider):
             callback=callback,
             errback=self.on_error,
             priority=_PRIORITY.get(kind, 0),
-            meta={"kind": kind, "nv_depth": depth, **meta},
+            meta={"kind": kind, "nv_depth": depth, CANONICAL_META: True, **meta},
         )
 
     def _requests(self, urls: Iterable[str], kind: str, depth: int = 0) -> Iterator[Request]:
@@ -428,8 +441,10 @@ class NewsSpider(scrapy.Spider):
             if not href or href.startswith(("#", "javascript:", "mailto:", "tel:", "data:")):
                 continue
             url = response.urljoin(href)
-            extension = urlsplit(url).path.rpartition(".")[2].lower()
-            if extension in _SKIP_EXTENSIONS:
+            # The path's extension without urlsplit (per link, so it matters): cut the query
+            # and fragment, then look after the last "/" for a ".".
+            last = url.partition("?")[0].partition("#")[0].rpartition("/")[2]
+            if "." in last and last.rpartition(".")[2].lower() in _SKIP_EXTENSIONS:
                 continue
             yield url
 

@@ -107,9 +107,19 @@ def crawl(
     target: Annotated[str, typer.Argument(help="A site name (`newsvault sites list`) or a URL.")],
     concurrency: Annotated[int | None, typer.Option(min=1, max=64)] = None,
     delay: Annotated[float | None, typer.Option(min=0.0, help="Seconds between requests.")] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="With a broker: follow the crawl and its processing to the end.",
+        ),
+    ] = False,
     format: FormatOption = Format.text,
 ) -> None:
-    """Crawl a site now: fetch, archive raw, process every article."""
+    """Crawl a site now: fetch, archive raw, process every article.
+
+    Without a broker the crawl runs here; with one it is queued for a crawl worker.
+    """
     from newsvault.crawls import UnknownTarget, create_job, run_job_here
     from newsvault.summary import summarize_job
     from storage.db import session_scope
@@ -122,6 +132,23 @@ def crawl(
         job_id = create_job(settings, target, options=options)
     except UnknownTarget as exc:
         fail(str(exc), 2)
+    if not settings.embedded:
+        from newsvault.cli_ops import queue_crawl
+
+        state = queue_crawl(settings, job_id, target, wait=wait)
+        if state == "queued":
+            if format is Format.json:
+                print_json({"job_id": job_id, "state": state})
+            return
+        with session_scope(settings.index_url) as session:
+            summary = summarize_job(session, job_id)
+        if format is Format.json:
+            print_json(output.summary_dict(summary))
+        else:
+            output.job_summary(console, summary)
+        if summary.state != "done":
+            raise typer.Exit(1)
+        return
     with output.crawl_progress(console, target) as report:
         run_job_here(settings, job_id, on_progress=report)
     with session_scope(settings.index_url) as session:
@@ -241,8 +268,14 @@ def worker(
     ),
     concurrency: Annotated[int, typer.Option(min=1, max=64)] = 2,
     loglevel: Annotated[str, typer.Option()] = "INFO",
+    name: Annotated[
+        str | None, typer.Option(help="Worker name (several workers on one host need their own).")
+    ] = None,
 ) -> None:
-    """Run a Celery worker with newsvault's configuration (needs NEWSVAULT_BROKER_URL)."""
+    """Run a Celery worker with newsvault's configuration (needs NEWSVAULT_BROKER_URL).
+
+    Scale processing with more workers: `newsvault worker --queues process --concurrency N`.
+    """
     settings = ready_index(settings_or_exit())
     if settings.embedded:
         fail("a worker needs a broker: set NEWSVAULT_BROKER_URL=redis://127.0.0.1:6379/0", 2)
@@ -262,6 +295,7 @@ def worker(
             loglevel,
             "--without-gossip",
             "--without-mingle",
+            *(["--hostname", f"{name}@%h"] if name else []),
         ]
     )
 
@@ -274,7 +308,10 @@ def beat(loglevel: Annotated[str, typer.Option()] = "INFO") -> None:
         fail("beat needs a broker: set NEWSVAULT_BROKER_URL=redis://127.0.0.1:6379/0", 2)
     from tasks.celery_app import app as celery_app
 
-    celery_app.start(["beat", "--scheduler", "redbeat.RedBeatScheduler", "--loglevel", loglevel])
+    # KeyedScheduler: RedBeat plus an idempotency key per scheduled run (tasks/schedules.py).
+    celery_app.start(
+        ["beat", "--scheduler", "tasks.schedules.KeyedScheduler", "--loglevel", loglevel]
+    )
 
 
 @app.command()
@@ -293,12 +330,20 @@ def serve(
 
 # Commands that live in their own modules register here (each module has `register(app)`).
 # --- registered command modules ---
+from newsvault import cli_ops  # noqa: E402
+
+cli_ops.register(app)
 from newsvault import cli_archive  # noqa: E402
 
 cli_archive.register(app)
 from newsvault import cli_web  # noqa: E402
+
 cli_web.register(app)
+from newsvault import cli_processing  # noqa: E402
+
+cli_processing.register(app)
 from newsvault import cli_sites  # noqa: E402
+
 cli_sites.register(app)
 
 

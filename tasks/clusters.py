@@ -3,19 +3,38 @@
 Processing applies it to each new version as it is stored; reindex replays it over every
 version in the order processing stored them (the conversion records' dates), so both arrive
 at the same clusters. The rule: a new version's signature is looked up in the LSH index, and
-every candidate whose *current* version is a near-duplicate joins one cluster with it.
-Clusters only ever grow; nothing is dropped.
+every candidate whose *current* version is a near-duplicate joins one cluster with it; when
+the matches already sit in different clusters, those clusters merge into the oldest (lowest
+id), so a story is one cluster whatever order its copies were processed in. Clusters only
+ever grow; nothing is dropped.
+
+Also here: what ``newsvault clusters`` lists (:func:`list_clusters`).
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Cluster, Version, utcnow
 from tasks.dedup import LshIndex, is_near_duplicate, signature_from_bytes
+
+# How long to wait for a candidate another worker has indexed but not yet committed (see
+# _current_signatures). Its transaction is short (one version); past this it is taken as
+# rolled back.
+UNCOMMITTED_WAIT_SECONDS = 5.0
+_POLL_SECONDS = 0.05
+
+
+@dataclass(frozen=True)
+class _Match:
+    article_id: int
+    cluster_id: int | None
 
 
 def join_cluster(
@@ -26,31 +45,164 @@ def join_cluster(
     previous_sig: Any = None,
     *,
     created_at: datetime | None = None,
-) -> None:
+) -> int | None:
     """Put ``article`` (whose new signature is ``sig``) in a cluster with its near-duplicates.
 
     ``previous_sig`` is the signature of the version ``sig`` replaces: the index holds each
     article's current text only. ``created_at`` stamps a cluster created here; reindex passes
-    the processing time so that rebuilding twice gives identical rows.
+    the processing time so that rebuilding twice gives identical rows. Returns the article's
+    cluster id (unchanged when nothing matches: a member that drifts away stays a member).
     """
     if previous_sig is not None:
         index.remove(article.id, previous_sig)
-    for other_id in index.query_and_insert(article.id, sig):
-        if other_id == article.id:
+    candidates = [other for other in index.query_and_insert(article.id, sig) if other != article.id]
+    matches = _verified_matches(session, sig, candidates)
+    if not matches:
+        return article.cluster_id
+    return _merge(session, article, matches, created_at)
+
+
+def _verified_matches(session: Session, sig: Any, candidates: list[int]) -> list[_Match]:
+    """Candidates whose current version is a near-duplicate of ``sig``."""
+    if not candidates:
+        return []
+    found = _current_signatures(session, candidates)
+    return [
+        _Match(article_id, cluster_id)
+        for article_id, (cluster_id, minhash) in sorted(found.items())
+        if is_near_duplicate(sig, signature_from_bytes(minhash))
+    ]
+
+
+def _current_signatures(
+    session: Session, candidates: list[int]
+) -> dict[int, tuple[int | None, bytes]]:
+    """(cluster id, current signature) of each candidate, waiting for uncommitted ones.
+
+    The index is shared and updated inside each worker's transaction: a candidate can be in
+    Redis before its article is committed. It was indexed before us, so it did not see us;
+    if we skipped it, the pair would never be linked. On PostgreSQL each statement sees the
+    latest commits, so polling for a short while finds it. SQLite runs one writer at a time:
+    what is invisible there was rolled back, and waiting cannot help.
+    """
+    found = _select_signatures(session, candidates)
+    can_wait = session.get_bind().dialect.name != "sqlite"
+    deadline = time.monotonic() + UNCOMMITTED_WAIT_SECONDS
+    missing = [other for other in candidates if other not in found]
+    while missing and can_wait and time.monotonic() < deadline:
+        time.sleep(_POLL_SECONDS)
+        found.update(_select_signatures(session, missing))
+        missing = [other for other in missing if other not in found]
+    return found
+
+
+def _select_signatures(
+    session: Session, article_ids: list[int]
+) -> dict[int, tuple[int | None, bytes]]:
+    # Columns, not ORM objects: the identity map would keep answering with a stale row.
+    rows = session.execute(
+        select(Article.id, Article.cluster_id, Version.minhash)
+        .join(Version, Version.id == Article.current_version_id)
+        .where(Article.id.in_(article_ids), Version.minhash.is_not(None))
+    )
+    return {
+        article_id: (cluster_id, minhash)
+        for article_id, cluster_id, minhash in rows
+        if minhash is not None
+    }
+
+
+def _merge(
+    session: Session, article: Article, matches: list[_Match], created_at: datetime | None
+) -> int:
+    """One cluster for ``article`` and ``matches``: the lowest existing id, else a new one."""
+    existing = {m.cluster_id for m in matches if m.cluster_id is not None}
+    if article.cluster_id is not None:
+        existing.add(article.cluster_id)
+    if existing:
+        target = min(existing)
+    else:
+        cluster = Cluster(created_at=created_at or utcnow())
+        session.add(cluster)
+        session.flush()
+        target = cluster.id
+    absorbed = existing - {target}
+    joining = [m.article_id for m in matches if m.cluster_id != target]
+    # ORM objects, not a bulk UPDATE: reindex keeps these articles in its session and reads
+    # their cluster ids back. Whole absorbed clusters move: their other members are the story
+    # too. Locked in id order, so two merging workers queue instead of deadlocking.
+    movers = session.scalars(
+        select(Article)
+        .where(or_(Article.id.in_(joining), Article.cluster_id.in_(absorbed)))
+        .order_by(Article.id)
+        .with_for_update()
+    )
+    for mover in movers:
+        mover.cluster_id = target
+    article.cluster_id = target
+    return target
+
+
+# --- listing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClusterMember:
+    article_id: int
+    url: str
+    title: str | None
+    language: str | None
+    first_seen: datetime
+
+
+@dataclass(frozen=True)
+class ClusterSummary:
+    cluster_id: int
+    created_at: datetime
+    members: list[ClusterMember]
+
+    @property
+    def first_seen(self) -> datetime:
+        return min(member.first_seen for member in self.members)
+
+
+def list_clusters(
+    session: Session, *, min_size: int = 2, limit: int | None = None
+) -> list[ClusterSummary]:
+    """Clusters with at least ``min_size`` members, largest first, members oldest first."""
+    sizes = (
+        select(Article.cluster_id, func.count(Article.id).label("size"))
+        .where(Article.cluster_id.is_not(None))
+        .group_by(Article.cluster_id)
+        .having(func.count(Article.id) >= min_size)
+        .subquery()
+    )
+    chosen = session.execute(
+        select(Cluster.id, Cluster.created_at)
+        .join(sizes, sizes.c.cluster_id == Cluster.id)
+        .order_by(sizes.c.size.desc(), Cluster.id)
+        .limit(limit)
+    ).all()
+    if not chosen:
+        return []
+    members: dict[int, list[ClusterMember]] = {cluster_id: [] for cluster_id, _ in chosen}
+    rows = session.execute(
+        select(
+            Article.cluster_id,
+            Article.id,
+            Article.canonical_url,
+            Article.title,
+            Article.language,
+            Article.first_seen,
+        )
+        .where(Article.cluster_id.in_(list(members)))
+        .order_by(Article.first_seen, Article.id)
+    )
+    for cluster_id, article_id, url, title, language, first_seen in rows:
+        if cluster_id is None:  # not selected: the filter names clusters
             continue
-        other = session.get(Article, other_id)
-        if other is None or other.current_version_id is None:
-            continue
-        other_version = session.get(Version, other.current_version_id)
-        if other_version is None or other_version.minhash is None:
-            continue
-        if not is_near_duplicate(sig, signature_from_bytes(other_version.minhash)):
-            continue
-        cluster_id = other.cluster_id or article.cluster_id
-        if cluster_id is None:
-            cluster = Cluster(created_at=created_at or utcnow())
-            session.add(cluster)
-            session.flush()
-            cluster_id = cluster.id
-        other.cluster_id = cluster_id
-        article.cluster_id = cluster_id
+        members[cluster_id].append(ClusterMember(article_id, url, title, language, first_seen))
+    return [
+        ClusterSummary(cluster_id, created_at, members[cluster_id])
+        for cluster_id, created_at in chosen
+    ]

@@ -1,9 +1,14 @@
 """Near-duplicate detection: MinHash signatures and a banded LSH index (memory or Redis).
 
 The recipe (measured for issue 5): MinHash over character 5-shingles of the matching key,
-126 permutations cut into 14 bands of 9 rows. A candidate shares at least one band with the
-query; candidates are then verified with ``is_near_duplicate`` against the signatures kept in
-the index database, which is also what the LSH index is rebuilt from.
+126 permutations cut into 18 bands of 7 rows. 14 x 9 missed about 8% of copies with 5-10% of
+words edited one at a time (every edit breaks its own shingles, Jaccard falls to 0.7-0.8);
+18 x 7 moves the S-curve's midpoint from about 0.75 to 0.66 Jaccard and finds 98-100% of them
+(bench/bench_dedup.py --tune), for more bytes of Redis per article (see BUCKET_BITS). A candidate
+shares at least one band with the query; candidates are then verified with
+``is_near_duplicate`` against the signatures kept in the index database, which is also what
+the LSH index is rebuilt from. The signature itself (126 values) did not change with the
+banding: stored signatures stay valid, only a Redis index must be rebuilt.
 
 datasketch provides the MinHash permutations only. Its own Redis storage takes about 30 round
 trips and 5 KB per document and is not atomic across workers, so ``RedisLshIndex`` is ours:
@@ -15,8 +20,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from functools import lru_cache
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -43,8 +48,8 @@ Signature = npt.NDArray[np.uint32]
 
 SHINGLE_SIZE = 5
 NUM_PERM = 126
-BANDS = 14
-ROWS = 9
+BANDS = 18
+ROWS = 7
 # Changing any of these three changes every stored signature: they are part of the format.
 _MINHASH_SEED = 1
 _MINHASH_SCHEME = "affine32"
@@ -157,11 +162,17 @@ def signature_from_bytes(data: bytes) -> Signature:
 
 # --- banding --------------------------------------------------------------------------------
 
-# A band is identified by a 6-byte digest of its 9 rows: the first BUCKET_BYTES pick the Redis
-# hash (the bucket), the rest is the field inside it. 48 bits keep accidental band collisions
-# negligible (and any that happen are weeded out by verification).
-_BAND_DIGEST_BYTES = 6
+# A band is identified by a 5-byte digest of its 7 rows: the top BUCKET_BITS of the first
+# BUCKET_BYTES pick the Redis hash (the bucket), the remaining bytes are the field inside it.
+# 15 + 24 bits: in a bucket of ~30 fields a query hits a wrong one about once in 500,000
+# lookups, and verification weeds it out. Measured at a million articles (bench_dedup.py),
+# 18 bands over 65,536 buckets with 4-byte fields took 370-398 bytes per article, too close to
+# the 400-byte budget: each Redis key costs ~90 bytes, each field ~15; 32,768 buckets and
+# 3-byte fields save about 70. The cost: a bucket passes hash-max-listpack-entries (512) at
+# about 16 million articles; past that, raise that setting or BUCKET_BITS.
+_BAND_DIGEST_BYTES = 5
 BUCKET_BYTES = 2
+BUCKET_BITS = 15
 # A document id is packed in 6 bytes (ids up to 2**48). Ten ids fill 60 bytes, under Redis's
 # hash-max-listpack-value (64): a longer value would turn the whole bucket into a real hash
 # table and cost several times the memory.
@@ -307,11 +318,13 @@ class RedisLshIndex:
     """The shared index: one EVALSHA per article, query and insert atomic in Redis.
 
     Layout: band ``b`` of a document with band digest ``d`` is the field ``d[2:]`` of the hash
-    ``{prefix}{b:02d}:{d[:2].hex()}``, whose value is the packed ids of the documents in that
-    band. With 65,536 buckets per band, a million articles put about 15 entries in each hash,
-    which Redis keeps as a compact listpack: roughly 14 x 14 bytes of entries plus the
-    amortized key overhead per article. The client must not decode responses (ids are bytes).
-    The script touches several keys, so on Redis Cluster the prefix needs a hash tag.
+    ``{prefix}{b:02d}:{bucket:04x}`` (``bucket``: the top 15 bits of ``d[:2]``), whose value is
+    the packed ids of the documents in that band. With 32,768 buckets per band, a million
+    articles put about 30 entries in each hash, which Redis keeps as a compact listpack:
+    18 entries of ~13 bytes plus the amortized key overhead per article (bench_dedup.py
+    reports the measured total). The
+    client must not decode responses (ids are bytes). The script touches several keys, so on
+    Redis Cluster the prefix needs a hash tag.
     """
 
     def __init__(self, redis_client: Any, prefix: str = "newsvault:lsh:") -> None:
@@ -326,8 +339,9 @@ class RedisLshIndex:
 
     def _keys_and_fields(self, sig: Signature) -> tuple[list[str], list[bytes]]:
         digests = band_digests(sig)
+        shift = 8 * BUCKET_BYTES - BUCKET_BITS
         keys = [
-            f"{self._prefix}{band:02d}:{digest[:BUCKET_BYTES].hex()}"
+            f"{self._prefix}{band:02d}:{int.from_bytes(digest[:BUCKET_BYTES], 'big') >> shift:04x}"
             for band, digest in enumerate(digests)
         ]
         return keys, [digest[BUCKET_BYTES:] for digest in digests]

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 
 from storage.archive import version_writer
 from storage.db import session_scope
-from storage.models import Article, Capture, Cluster, CrawlJob, Version, utcnow
+from storage.models import Article, Capture, CrawlJob, Version
 from storage.search import index_version
 from storage.warc import read_record
+from tasks.clusters import join_cluster
 from tasks.decode import decode_html
 from tasks.dedup import (
     LshIndex,
-    is_near_duplicate,
     signature,
     signature_from_bytes,
     signature_to_bytes,
@@ -279,27 +279,8 @@ def _write_conversion_record(version: Version, capture: Capture, settings: Setti
 def _join_cluster(
     session: Session, index: LshIndex, article: Article, sig: Any, previous_sig: Any
 ) -> None:
-    """Near-duplicates on other URLs join one cluster; nothing is ever dropped."""
-    if previous_sig is not None:
-        # The index holds each article's current text only; the old one must not match on.
-        index.remove(article.id, previous_sig)
-    candidates = index.query_and_insert(article.id, sig)
-    for other_id in candidates:
-        if other_id == article.id:
-            continue
-        other = session.get(Article, other_id)
-        if other is None or other.current_version_id is None:
-            continue
-        other_version = session.get(Version, other.current_version_id)
-        if other_version is None or other_version.minhash is None:
-            continue
-        if not is_near_duplicate(sig, signature_from_bytes(other_version.minhash)):
-            continue
-        cluster_id = other.cluster_id or article.cluster_id
-        if cluster_id is None:
-            cluster = Cluster(created_at=utcnow())
-            session.add(cluster)
-            session.flush()
-            cluster_id = cluster.id
-        other.cluster_id = cluster_id
-        article.cluster_id = cluster_id
+    """Near-duplicates on other URLs join one cluster; nothing is ever dropped.
+
+    The rule lives in tasks/clusters.py, shared with ``newsvault reindex``.
+    """
+    join_cluster(session, article, sig, index, previous_sig)

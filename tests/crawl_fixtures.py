@@ -391,3 +391,80 @@ def run_crawl_subprocess(config: dict[str, Any], out: Path, *, timeout: float = 
         commits=lines("commits.jsonl"),
         log=log,
     )
+
+
+# A scripted server for politeness tests -------------------------------------------------------
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@dataclass
+class Arrival:
+    at: float  # time.monotonic() when the request line was read
+    path: str
+    headers: dict[str, str]
+
+
+class ScriptedSite:
+    """An HTTP/1.1 server on 127.0.0.1 answering from ``routes`` (path -> answer, or a callable
+    of the hit number, 1-based), recording the arrival time of every request on the server
+    side, so tests can measure spacing as the site sees it. Unknown paths answer 404.
+    """
+
+    def __init__(self, routes: dict[str, Answer | Any]) -> None:
+        self.routes = routes
+        self.arrivals: list[Arrival] = []
+        self._hits: dict[str, int] = {}
+        self._lock = threading.Lock()
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                with site._lock:
+                    site.arrivals.append(
+                        Arrival(
+                            time.monotonic(),
+                            self.path,
+                            {k.lower(): v for k, v in self.headers.items()},
+                        )
+                    )
+                    hit = site._hits[self.path] = site._hits.get(self.path, 0) + 1
+                answer = site.routes.get(self.path, (404, {}, b"not found"))
+                status, headers, body = answer(hit) if callable(answer) else answer
+                self.send_response(status)
+                for key, value in {"Content-Type": "text/html", **headers}.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128
+            daemon_threads = True
+
+        self._server = Server(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def paths(self) -> list[str]:
+        with self._lock:
+            return [a.path for a in self.arrivals]
+
+    def __enter__(self) -> ScriptedSite:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def links_page(paths: list[str]) -> bytes:
+    """A section page linking to ``paths``."""
+    links = "".join(f"<a href='{p}'>{p}</a>" for p in paths)
+    return f"<html><head><title>s</title></head><body>{links}</body></html>".encode()

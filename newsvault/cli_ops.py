@@ -1,0 +1,311 @@
+"""Operations commands: `status`, `schedule`, `pause`, `resume`; queueing a crawl.
+
+``schedule``/``pause``/``resume`` take a site name and edit its RedBeat entry in Redis, so the
+running beat picks the change up within seconds (tasks/schedules.py). They are top-level here
+so they can later be mounted under ``newsvault sites`` without moving code.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.table import Table
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+    from newsvault.config import Settings
+
+TERMINAL_STATES = ("done", "failed", "skipped")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(status)
+    app.command()(schedule)
+    app.command()(pause)
+    app.command()(resume)
+
+
+def _distributed_settings() -> Settings:
+    from newsvault.cli import fail, ready_index, settings_or_exit
+
+    settings = ready_index(settings_or_exit())
+    if settings.embedded:
+        fail("schedules need Redis: set NEWSVAULT_BROKER_URL=redis://127.0.0.1:6379/0", 2)
+    return settings
+
+
+def _celery() -> Celery:
+    from tasks.celery_app import app
+
+    return app
+
+
+def _known_site(settings: Settings, name: str) -> None:
+    from sqlalchemy import select
+
+    from newsvault.cli import fail
+    from storage.db import session_scope
+    from storage.models import Site
+
+    with session_scope(settings.index_url) as session:
+        if session.scalar(select(Site.id).where(Site.name == name)) is None:
+            fail(f"no site named {name!r}; see `newsvault sites list`")
+
+
+# Schedules ---------------------------------------------------------------------------------
+
+
+def schedule(
+    name: Annotated[str, typer.Argument(help="Site name.")],
+    expression: Annotated[
+        str, typer.Argument(help="Cron ('*/15 * * * *') or interval ('30m', '6h').")
+    ],
+) -> None:
+    """Crawl a site on a schedule (takes effect on the running beat, no restart)."""
+    from newsvault.cli import console, fail
+    from tasks import schedules
+
+    settings = _distributed_settings()
+    _known_site(settings, name)
+    try:
+        info = schedules.set_schedule(_celery(), name, expression)
+    except schedules.ScheduleError as exc:
+        fail(str(exc), 2)
+    console.print(f"{name}: every [cyan]{info.expression}[/], next run {_when(info.next_run_at)}")
+
+
+def pause(name: Annotated[str, typer.Argument(help="Site name.")]) -> None:
+    """Stop a site's scheduled crawls until `resume`."""
+    from newsvault.cli import console, fail
+    from tasks import schedules
+
+    _distributed_settings()
+    try:
+        schedules.pause(_celery(), name)
+    except schedules.ScheduleError as exc:
+        fail(str(exc))
+    console.print(f"{name}: paused")
+
+
+def resume(name: Annotated[str, typer.Argument(help="Site name.")]) -> None:
+    """Restart a paused site's scheduled crawls (the next one after a full period)."""
+    from newsvault.cli import console, fail
+    from tasks import schedules
+
+    _distributed_settings()
+    try:
+        info = schedules.resume(_celery(), name)
+    except schedules.ScheduleError as exc:
+        fail(str(exc))
+    console.print(f"{name}: resumed, next run {_when(info.next_run_at)}")
+
+
+# Crawl now (called by `newsvault crawl` in distributed mode) -------------------------------
+
+
+def queue_crawl(settings: Settings, job_id: int, target: str, *, wait: bool) -> str:
+    """Queue crawl job ``job_id``; with ``wait``, follow it and its processing to the end.
+
+    Returns the job's final state (or "queued" without ``wait``).
+    """
+    from newsvault import output
+    from newsvault.cli import console, fail
+    from newsvault.crawls import job_progress
+    from tasks.celery_app import send
+    from tasks.reconcile import send_crawl
+
+    try:
+        send_crawl(send, job_id)
+    except Exception as exc:  # the job stays queued; the reconciler sends it later
+        fail(f"crawl job {job_id} recorded but the broker is unreachable ({exc})", 2)
+    if not wait:
+        console.print(f"queued crawl job {job_id} of {target}")
+        return "queued"
+    with output.crawl_progress(console, target) as report:
+        while True:
+            progress = job_progress(settings, job_id)
+            report(progress)
+            if progress.state in TERMINAL_STATES and progress.processed >= progress.captures:
+                return progress.state
+            time.sleep(0.5)
+
+
+# Status ------------------------------------------------------------------------------------
+
+
+def status(
+    format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Queues, workers, each site's schedule, last crawl, next run and health."""
+    from newsvault.cli import console, fail, print_json
+
+    if format not in ("text", "json"):
+        fail("--format: use text or json", 2)
+    settings = _distributed_settings()
+    report = collect_status(settings, _celery())
+    if format == "json":
+        print_json(report)
+        return
+    _print_status(console, report)
+
+
+def collect_status(settings: Settings, app: Celery) -> dict[str, Any]:
+    from tasks import schedules
+
+    now = datetime.now(UTC)
+    try:
+        schedule_map = {info.site: info for info in schedules.list_schedules(app)}
+        schedule_error = None
+    except Exception as exc:  # Redis down: say so, show the rest from the index
+        schedule_map, schedule_error = {}, str(exc)
+    return {
+        "at": now.isoformat(),
+        "queues": _queue_depths(settings),
+        "workers": _workers(app),
+        "schedules_error": schedule_error,
+        "sites": _sites(settings, schedule_map, now),
+    }
+
+
+def _queue_depths(settings: Settings) -> dict[str, int | None]:
+    import redis
+
+    assert settings.broker_url is not None
+    try:
+        client = redis.Redis.from_url(settings.broker_url, socket_timeout=2)
+        return {name: int(client.llen(name)) for name in ("crawl", "process")}
+    except redis.RedisError:
+        return {"crawl": None, "process": None}
+
+
+def _workers(app: Celery) -> list[str]:
+    try:
+        replies = app.control.inspect(timeout=1.0).ping() or {}
+    except Exception:
+        return []
+    return sorted(replies)
+
+
+def _sites(settings: Settings, schedule_map: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+    from sqlalchemy import func, select
+
+    from storage.db import session_scope
+    from storage.models import CrawlJob, FetchEvent, Site
+    from tasks.health import evaluate, failing_repeatedly, load_history
+
+    sites = []
+    with session_scope(settings.index_url) as session:
+        for site in session.scalars(select(Site).order_by(Site.name)):
+            last = session.scalar(
+                select(CrawlJob)
+                .where(
+                    CrawlJob.site_id == site.id,
+                    CrawlJob.state.in_(("done", "failed")),
+                )
+                .order_by(CrawlJob.finished_at.desc())
+                .limit(1)
+            )
+            running = session.scalar(
+                select(CrawlJob.id)
+                .where(CrawlJob.site_id == site.id, CrawlJob.state == "running")
+                .limit(1)
+            )
+            history = load_history(session, site.id)
+            info = schedule_map.get(site.name)
+            entry: dict[str, Any] = {
+                "site": site.name,
+                "schedule": info.as_dict() if info else None,
+                "next_run_at": info.next_run_at.isoformat() if info and info.next_run_at else None,
+                "running_job": running,
+                "failing": failing_repeatedly(history),
+                "health": [flag.as_dict() for flag in evaluate(history, now)],
+                "last_crawl": None,
+            }
+            if last is not None:
+                stats = last.stats or {}
+                errors = session.scalar(
+                    select(func.count(FetchEvent.id)).where(FetchEvent.crawl_job_id == last.id)
+                )
+                duration = (
+                    (last.finished_at - last.started_at).total_seconds()
+                    if last.finished_at and last.started_at
+                    else None
+                )
+                entry["last_crawl"] = {
+                    "job_id": last.id,
+                    "kind": last.kind,
+                    "state": last.state,
+                    "started_at": last.started_at.isoformat() if last.started_at else None,
+                    "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+                    "duration_s": duration,
+                    "pages_fetched": stats.get("pages_fetched"),
+                    "captures_archived": stats.get("captures_archived"),
+                    "articles_found": stats.get("articles_found"),
+                    "errors": errors or 0,
+                    "message": last.message,
+                }
+            sites.append(entry)
+    return sites
+
+
+def _when(value: datetime | None) -> str:
+    if value is None:
+        return "-"
+    seconds = (value - datetime.now(UTC)).total_seconds()
+    if seconds < 0:
+        return "now"
+    if seconds < 120:
+        return f"in {seconds:.0f} s"
+    if seconds < 7200:
+        return f"in {seconds / 60:.0f} min"
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _print_status(console: Any, report: dict[str, Any]) -> None:
+    queues = report["queues"]
+    depth = ", ".join(f"{k} {'?' if v is None else v}" for k, v in queues.items())
+    workers = report["workers"]
+    console.print(f"queues: {depth}")
+    console.print(
+        f"workers: {len(workers)} alive" + (f" ({', '.join(workers)})" if workers else "")
+    )
+    if report["schedules_error"]:
+        console.print(f"[yellow]schedules unavailable:[/] {report['schedules_error']}")
+    table = Table(title="sites")
+    for column in ("site", "schedule", "next run", "last crawl", "took", "counts", "health"):
+        table.add_column(column)
+    for site in report["sites"]:
+        sched = site["schedule"]
+        expr = (
+            "-" if sched is None else sched["schedule"] + ("" if sched["enabled"] else " (paused)")
+        )
+        nxt = site["next_run_at"]
+        last = site["last_crawl"]
+        if last is None:
+            when, took, counts = "never", "-", "-"
+        else:
+            when = f"{last['finished_at'][:19]} {last['state']}"
+            took = f"{last['duration_s']:.0f} s" if last["duration_s"] is not None else "-"
+            counts = (
+                f"{last['pages_fetched'] or 0} pages, {last['articles_found'] or 0} articles, "
+                f"{last['errors']} errors"
+            )
+        flags = [flag["kind"] for flag in site["health"]]
+        if site["failing"]:
+            flags.insert(0, "FAILING")
+        if site["running_job"]:
+            when = f"running (job {site['running_job']}); " + when
+        table.add_row(
+            site["site"],
+            expr,
+            _when(datetime.fromisoformat(nxt)) if nxt else "-",
+            when,
+            took,
+            counts,
+            ", ".join(flags) or "ok",
+        )
+    console.print(table)
