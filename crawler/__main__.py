@@ -87,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     def on_committed(capture_ids: list[int]) -> None:
         submit_captures(capture_ids, settings)
 
+    def close_archive() -> None:
+        ids = sink.close()
+        try:
+            on_committed(ids)
+        except Exception as exc:  # e.g. the broker is down: the reconciler re-queues them
+            print(f"warning: {len(ids)} captures archived but not queued: {exc}", file=sys.stderr)
+        close_version_writers()  # embedded mode processed inline and wrote cleaned versions
+
     sink = open_archive_for_job(settings, job_id)
     try:
         stats = run_crawl(
@@ -99,13 +107,10 @@ def main(argv: list[str] | None = None) -> int:
             delay=args.delay if args.delay is not None else options.get("delay"),
         )
     except BaseException as exc:
-        on_committed(sink.close())
-        close_version_writers()
+        close_archive()
         finish_job(settings.index_url, job_id, state="failed", stats={}, message=repr(exc))
         raise
-    on_committed(sink.close())
-    # Embedded mode processed inline and wrote cleaned versions; close that file too.
-    close_version_writers()
+    close_archive()
     counts = asdict(stats)
     failed = stats.finish_reason not in ("finished", "closespider_pagecount")
     finish_job(
