@@ -60,7 +60,7 @@ def process_capture(capture_id: int, settings: Settings) -> Outcome:
             return Outcome(capture_id, "error", note="no such capture in the index")
         if capture.process_state != "pending":
             return Outcome(capture_id, "already_done", note=capture.process_state)
-        site = _site_definition(session, capture)
+        site = _site_definition(session, capture, settings.index_url)
         session.expunge(capture)
 
     if capture.record_type == "revisit":
@@ -78,13 +78,22 @@ def process_capture(capture_id: int, settings: Settings) -> Outcome:
 # Steps -------------------------------------------------------------------------------------
 
 
-def _site_definition(session: Session, capture: Capture) -> dict[str, Any]:
+_site_definitions: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def _site_definition(session: Session, capture: Capture, db_url: str) -> dict[str, Any]:
+    """The site definition a capture was crawled under (cached: a job's site does not change)."""
     if capture.crawl_job_id is None:
         return {}
-    job = session.get(CrawlJob, capture.crawl_job_id)
-    if job is None or job.site is None:
-        return {}
-    return dict(job.site.definition or {})
+    job_id = capture.crawl_job_id
+    key = (db_url, job_id)
+    if key not in _site_definitions:
+        job = session.get(CrawlJob, job_id)
+        site = job.site if job is not None else None
+        if len(_site_definitions) > 1000:
+            _site_definitions.clear()
+        _site_definitions[key] = dict(site.definition or {}) if site is not None else {}
+    return _site_definitions[key]
 
 
 def _extract(
