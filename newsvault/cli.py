@@ -328,23 +328,18 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
-# Commands that live in their own modules register here (each module has `register(app)`).
-# --- registered command modules ---
-from newsvault import cli_ops  # noqa: E402
+# Commands that live in their own modules (each has `register(app)`); imported last because
+# they use the helpers above.
+from newsvault import (  # noqa: E402
+    cli_archive,
+    cli_ops,
+    cli_processing,
+    cli_sites,
+    cli_web,
+)
 
-cli_ops.register(app)
-from newsvault import cli_archive  # noqa: E402
-
-cli_archive.register(app)
-from newsvault import cli_web  # noqa: E402
-
-cli_web.register(app)
-from newsvault import cli_processing  # noqa: E402
-
-cli_processing.register(app)
-from newsvault import cli_sites  # noqa: E402
-
-cli_sites.register(app)
+for _module in (cli_sites, cli_archive, cli_processing, cli_web, cli_ops):
+    _module.register(app)
 
 
 def main() -> None:

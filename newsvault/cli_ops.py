@@ -24,9 +24,13 @@ TERMINAL_STATES = ("done", "failed", "skipped")
 
 def register(app: typer.Typer) -> None:
     app.command()(status)
-    app.command()(schedule)
-    app.command()(pause)
-    app.command()(resume)
+
+
+def register_site_commands(sites_app: typer.Typer) -> None:
+    """``newsvault sites schedule|pause|resume``: they act on a site's schedule entry."""
+    sites_app.command()(schedule)
+    sites_app.command()(pause)
+    sites_app.command()(resume)
 
 
 def _distributed_settings() -> Settings:

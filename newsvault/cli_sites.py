@@ -241,6 +241,12 @@ def add(
             session.add(Site(name=site.name, definition=definition))
         else:
             row.definition = definition
+    if site.schedule and not settings.embedded:
+        # A definition's schedule goes to RedBeat at once, as `sites schedule` would put it.
+        from tasks import schedules
+        from tasks.celery_app import app as celery_app
+
+        schedules.set_schedule(celery_app, site.name, site.schedule)
     if format is Format.json:
         print_json({"added": site.name, "replaced": row is not None, "definition": definition})
         return
@@ -477,4 +483,7 @@ def register(app: typer.Typer) -> None:
     sites_app.command()(show)
     sites_app.command()(remove)
     sites_app.command()(validate)
+    from newsvault.cli_ops import register_site_commands
+
+    register_site_commands(sites_app)
     app.add_typer(sites_app, name="sites")

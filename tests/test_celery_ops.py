@@ -170,13 +170,13 @@ def test_schedule_fires_changes_pauses_and_recrawl_catches_edit(
     ops["procs"].append(start_beat(env, ops["logs"]))
 
     # A long schedule does not fire now ...
-    assert run_cli(env, "schedule", "sample", "1h").returncode == 0
+    assert run_cli(env, "sites", "schedule", "sample", "1h").returncode == 0
     time.sleep(3)
     assert _jobs(settings, kind="scheduled") == []
 
     # ... changing it on the running beat makes the next crawl fire within seconds.
     changed = time.monotonic()
-    result = run_cli(env, "schedule", "sample", "3s")
+    result = run_cli(env, "sites", "schedule", "sample", "3s")
     assert result.returncode == 0, result.stderr
     wait_for(lambda: _jobs(settings, kind="scheduled"), 10, what="a scheduled crawl")
     assert time.monotonic() - changed < 10
@@ -197,7 +197,7 @@ def test_schedule_fires_changes_pauses_and_recrawl_catches_edit(
     wait_for(lambda: done_scheduled(edited_at), 40, what="a crawl after the edit")
 
     # Pausing stops them.
-    assert run_cli(env, "pause", "sample").returncode == 0
+    assert run_cli(env, "sites", "pause", "sample").returncode == 0
     wait_for(
         lambda: not [j for j in _jobs(settings) if j.state in ("queued", "running")],
         30,
