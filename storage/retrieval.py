@@ -119,9 +119,7 @@ def capture_timeline(session: Session, url: str) -> list[Capture]:
     )
 
 
-def capture_at(
-    session: Session, url: str, at: datetime, *, with_version: bool = False
-) -> Capture:
+def capture_at(session: Session, url: str, at: datetime, *, with_version: bool = False) -> Capture:
     """The capture of ``url`` closest to ``at`` (Memento: ties go to the earlier one).
 
     Two index range scans (the last capture at or before ``at``, the first after) instead of
