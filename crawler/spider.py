@@ -27,6 +27,7 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawler.canonical import UnsupportedURL, amp_alternate, canonical_from_page, canonicalize
 from crawler.sitedef import SiteDefinition
+from tasks.schema_org import ARTICLE_TYPES
 
 if TYPE_CHECKING:
     from typing import Self
@@ -48,19 +49,6 @@ _SKIP_WORDS = (
 )
 # Linked files that are never news pages (PDFs are kept: they are archived raw).
 _SKIP_EXTENSIONS = frozenset(_SKIP_WORDS.split())
-_ARTICLE_TYPES = frozenset(
-    {
-        "article",
-        "newsarticle",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "backgroundnewsarticle",
-        "reviewnewsarticle",
-        "blogposting",
-        "liveblogposting",
-    }
-)
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
 _PAGE_PARAM = re.compile(r"^(page|p|pg|paged|start|offset)$", re.I)
 # request.meta flag: the request URL is canonical already (made by the spider), so the
@@ -398,7 +386,7 @@ class NewsSpider(scrapy.Spider):
         if og_type.strip().lower() == "article":
             return True
         blocks = response.xpath('//script[@type="application/ld+json"]/text()').getall()
-        return bool(jsonld_types(blocks) & _ARTICLE_TYPES)
+        return bool(jsonld_types(blocks) & ARTICLE_TYPES)
 
     def _note_canonical(self, response: TextResponse) -> Request | None:
         """Apply the page's rel=canonical / rel=amphtml; the regular version of an AMP page.

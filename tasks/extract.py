@@ -35,6 +35,8 @@ from dateutil import parser as date_parser
 from lxml import etree
 from soupsieve import SelectorSyntaxError
 
+from tasks.schema_org import ARTICLE_TYPES
+
 # ---------------------------------------------------------------------------------------------
 # Public types
 
@@ -87,21 +89,6 @@ class NotAnArticle:
 _MIN_WORDS = 40  # below this, without JSON-LD saying "article", it is a teaser or a stub
 _PAYWALL_MAX_WORDS = 150  # a paywalled page shows at most a teaser of about this size
 _LINK_LIST_RATIO = 0.5  # share of the page's words inside links on a section/index page
-_ARTICLE_TYPES = frozenset(
-    {
-        "article",
-        "newsarticle",
-        "reportagenewsarticle",
-        "analysisnewsarticle",
-        "opinionnewsarticle",
-        "backgroundnewsarticle",
-        "reviewnewsarticle",
-        "blogposting",
-        "liveblogposting",
-        "socialmediaposting",
-        "report",
-    }
-)
 _ARABIC_SCRIPT_LANGS = frozenset({"ar", "fa", "ur", "ps", "ku", "ckb", "sd", "ug"})
 _NON_LATIN_LANGS = _ARABIC_SCRIPT_LANGS | {
     "he",
@@ -591,7 +578,7 @@ def _json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:
         except ValueError:
             continue
         for node in _ld_nodes(data):
-            if _ld_types(node) & _ARTICLE_TYPES:
+            if _ld_types(node) & ARTICLE_TYPES:
                 return node
     return {}
 
