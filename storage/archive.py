@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import socket
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -310,10 +311,12 @@ def open_archive_for_job(settings: Settings, job_id: int | None) -> Archive:
 
 
 _version_writers: dict[Path, WarcWriter] = {}
+# WarcWriter is not thread-safe; processing may run in threads (a thread pool, the tests), so
+# the process's one version file is written under a lock.
+_version_lock = threading.Lock()
 
 
-def version_writer(settings: Settings) -> WarcWriter:
-    """This process's writer for conversion records (cleaned versions); one file per process."""
+def _version_writer(settings: Settings) -> WarcWriter:
     directory = settings.warc_dir
     if directory not in _version_writers:
         settings.ensure_home()
@@ -327,9 +330,20 @@ def version_writer(settings: Settings) -> WarcWriter:
     return _version_writers[directory]
 
 
+def write_version_record(
+    settings: Settings, *, refers_to: str, target_uri: str, payload: bytes
+) -> WrittenRecord:
+    """Write a cleaned version as a durable ``conversion`` record in this process's file."""
+    with _version_lock:
+        return _version_writer(settings).write_conversion(
+            refers_to=refers_to, target_uri=target_uri, payload=payload
+        )
+
+
 def close_version_writers() -> list[str]:
     closed: list[str] = []
-    for writer in _version_writers.values():
-        closed.extend(writer.close())
-    _version_writers.clear()
+    with _version_lock:
+        for writer in _version_writers.values():
+            closed.extend(writer.close())
+        _version_writers.clear()
     return closed

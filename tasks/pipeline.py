@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.archive import version_writer
+from storage.archive import write_version_record
 from storage.db import session_scope
 from storage.models import Article, Capture, CrawlJob, Version
 from storage.search import index_version
@@ -274,7 +274,8 @@ def _write_conversion_record(version: Version, capture: Capture, settings: Setti
     document = version_document(version, capture.canonical_url)
     document["article_id"] = version.article_id
     document["capture_record_id"] = capture.record_id
-    written = version_writer(settings).write_conversion(
+    written = write_version_record(
+        settings,
         refers_to=capture.record_id,
         target_uri=f"urn:newsvault:version:{version.article_id}:{version.number}",
         payload=json.dumps(document, ensure_ascii=False).encode("utf-8"),
