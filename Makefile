@@ -4,7 +4,7 @@ PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 SOURCES := crawler tasks storage newsvault tests bench
 
-.PHONY: run test lint format services browser clean
+.PHONY: run test lint format services browser pywb clean
 
 $(STAMP): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh $(VENV)
@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml scripts/bootstrap.sh
 run: $(STAMP)
 	$(VENV)/bin/newsvault demo
 
-test: $(STAMP) services browser lint
+test: $(STAMP) services browser pywb lint
 	$(VENV)/bin/pytest
 
 lint: $(STAMP)
@@ -31,5 +31,8 @@ services:
 browser:
 	scripts/browser.sh --install
 
+pywb:
+	scripts/pywb.sh
+
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-pywb data .pytest_cache .mypy_cache .ruff_cache
