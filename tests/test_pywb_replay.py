@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import gzip
 import os
-from datetime import UTC, datetime
 import socket
 import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
