@@ -75,6 +75,9 @@ def build_settings(
         "CLOSESPIDER_PAGECOUNT": site.limits.max_pages * 3 + 10,
         "LOG_LEVEL": "INFO",
         "LOGSTATS_INTERVAL": 60.0,
+        # The spider yields requests, never items; Scrapy still starts this many asyncio
+        # workers per response to handle its output (100 by default), a measurable cost.
+        "CONCURRENT_ITEMS": 4,
     }
     if overrides:
         result.update(overrides)

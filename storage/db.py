@@ -49,7 +49,10 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # No pool_pre_ping: it costs a round trip on every checkout, which is most of a lookup's
+    # time. A connection broken by a server restart fails one transaction, is invalidated by
+    # the pool, and the caller's retry (Celery's autoretry, the user) gets a fresh one.
+    return create_engine(url, pool_size=5, max_overflow=5, pool_recycle=1800)
 
 
 @lru_cache(maxsize=8)
