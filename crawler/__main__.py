@@ -82,7 +82,18 @@ def main(argv: list[str] | None = None) -> int:
 
     from crawler.run import run_crawl
     from storage.archive import close_version_writers, open_archive_for_job
+    from storage.reindex import recover_and_index
     from tasks.dispatch import submit_captures
+
+    # A crawl killed before this one left its file `.open`: cut it at its last complete
+    # record and index what it holds (its captures then wait for processing).
+    for report in recover_and_index(settings):
+        if report.action != "skipped":
+            print(
+                f"recovered {report.file}: {report.action}, {report.records_kept} records "
+                f"kept, {report.bytes_cut} bytes cut",
+                file=sys.stderr,
+            )
 
     def on_committed(capture_ids: list[int]) -> None:
         submit_captures(capture_ids, settings)

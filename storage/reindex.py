@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from storage.archive import mime_type, processing_plan
 from storage.db import session_scope
-from storage.models import Article, Capture, CrawlJob, Site, Version, WarcFile
+from storage.models import Article, Capture, CrawlJob, Site, Version, WarcFile, utcnow
 from storage.warc import (
     IndexedRecord,
     RecoveryReport,
@@ -161,6 +161,47 @@ def reindex(settings: Settings, *, progress: Progress | None = None) -> ReindexR
     report.pending = sum(1 for cap in scan.captures if cap.state == "pending")
     _refresh_lsh(settings)
     return report
+
+
+def recover_and_index(settings: Settings) -> list[RecoveryReport]:
+    """At start: close the ``.open`` files a crash left, and index what they hold.
+
+    A crawl killed mid-way leaves a file whose last record may be cut and whose last records
+    were written but not yet indexed (the index follows the fsync). Recovery cuts the file at
+    its last complete record; this then adds an index row for every capture in it that has
+    none, pending processing. Files that live writers hold are left alone.
+    """
+    reports = recover_open_files(settings.warc_dir)
+    closed = [r.file for r in reports if r.action == "closed"]
+    if not closed:
+        return reports
+    with session_scope(settings.index_url) as session:
+        jobs = set(_crawl_jobs(session))
+        known = set(session.scalars(select(Capture.record_id).where(Capture.warc_name.in_(closed))))
+        for name in closed:
+            _index_missing(session, settings.warc_dir / name, name, jobs, known)
+            warc_file = session.scalar(select(WarcFile).where(WarcFile.name == name))
+            if warc_file is None:
+                session.add(WarcFile(name=name, state="recovered", closed_at=utcnow()))
+            else:
+                warc_file.state, warc_file.closed_at = "recovered", utcnow()
+    return reports
+
+
+def _index_missing(
+    session: Session, path: Path, name: str, jobs: set[int], known: set[str]
+) -> None:
+    job: int | None = None
+    for record in iter_records(path):
+        if record.rec_type == "warcinfo":
+            job = _crawl_job_of(record, jobs)
+        elif record.rec_type in ("response", "revisit") and record.record_id not in known:
+            cap = _capture(record, name, 0, job)
+            cap.kind = _infer_kind(cap)
+            cap.state, cap.note = processing_plan(cap.status, cap.mime, cap.kind)
+            row = _capture_row(cap)
+            del row["id"]
+            session.add(Capture(**row))
 
 
 # -- scanning -------------------------------------------------------------------------------
@@ -332,8 +373,9 @@ def _link_versions(conversions: list[_Conv], by_record: dict[str, _Cap]) -> None
 def _revisit_fields(cap: _Cap, original: _Cap | None) -> None:
     """What the archive copied from the earlier capture when it wrote the revisit."""
     if cap.status == 304:
-        # storage.archive does the same: a 304 carries no Content-Type of its own.
-        cap.mime, cap.content_length = "text/html", 0
+        # storage.archive does the same: a 304 carries no Content-Type of its own, so it
+        # takes the one of the page it confirms.
+        cap.mime, cap.content_length = (original.mime if original else None), 0
     if original is not None:
         if cap.status != 304:
             cap.content_length = original.content_length
