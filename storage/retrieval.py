@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ScalarSelect, func, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Capture, Version
@@ -95,67 +95,77 @@ def find_article(session: Session, url: str) -> Article:
     return article
 
 
-def _canonical_of(session: Session, url: str) -> str:
-    """The canonical URL captures of ``url`` are filed under (one indexed lookup each way)."""
+def _canonical_of(url: str) -> ScalarSelect[str]:
+    """The canonical URL that captures of ``url`` (any variant) are filed under, as a subquery.
+
+    A subquery rather than a query of its own: every round trip counts in a lookup that
+    otherwise takes one or two, and both columns are indexed.
+    """
     variants = url_variants(url)
-    for column in (Capture.canonical_url, Capture.url):
-        canonical = session.scalar(
-            select(Capture.canonical_url).where(column.in_(variants)).limit(1)
-        )
-        if canonical is not None:
-            return canonical
-    raise NotArchived(f"nothing archived at {url}")
+    return (
+        select(Capture.canonical_url)
+        .where(or_(Capture.canonical_url.in_(variants), Capture.url.in_(variants)))
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def capture_timeline(session: Session, url: str) -> list[Capture]:
     """Every capture of ``url`` (any variant), oldest first."""
-    canonical = _canonical_of(session, url)
-    return list(
+    captures = list(
         session.scalars(
             select(Capture)
-            .where(Capture.canonical_url == canonical)
+            .where(Capture.canonical_url == _canonical_of(url))
             .order_by(Capture.fetched_at, Capture.id)
         )
     )
+    if not captures:
+        raise NotArchived(f"nothing archived at {url}")
+    return captures
 
 
 def capture_at(session: Session, url: str, at: datetime, *, with_version: bool = False) -> Capture:
     """The capture of ``url`` closest to ``at`` (Memento: ties go to the earlier one).
 
-    Two index range scans (the last capture at or before ``at``, the first after) instead of
-    loading the URL's whole timeline: an often-crawled front page has thousands of captures.
+    One query of two index range scans (the last capture at or before ``at``, the first
+    after) instead of loading the URL's whole timeline: a front page has thousands.
     """
-    canonical = _canonical_of(session, url)
-    query = select(Capture).where(Capture.canonical_url == canonical)
+    canonical = _canonical_of(url)
+    query = select(Capture.id).where(Capture.canonical_url == canonical)
     if with_version:
         query = query.where(Capture.version_id.is_not(None))
-    before = session.scalars(
+    before = (
         query.where(Capture.fetched_at <= at)
         .order_by(Capture.fetched_at.desc(), Capture.id.desc())
         .limit(1)
-    ).first()
-    after = session.scalars(
-        query.where(Capture.fetched_at > at).order_by(Capture.fetched_at, Capture.id).limit(1)
-    ).first()
-    candidates = [c for c in (before, after) if c is not None]
+        .subquery()
+    )
+    after = (
+        query.where(Capture.fetched_at > at)
+        .order_by(Capture.fetched_at, Capture.id)
+        .limit(1)
+        .subquery()
+    )
+    ids = union_all(select(before.c.id), select(after.c.id)).subquery()
+    candidates = list(session.scalars(select(Capture).where(Capture.id.in_(select(ids.c.id)))))
     if not candidates:
         raise NotArchived(f"nothing archived at {url}")
     return closest_capture(candidates, at)
 
 
 def snapshots(session: Session, url: str) -> list[Snapshot]:
-    captures = capture_timeline(session, url)
-    numbers = dict(
-        session.execute(
-            select(Version.id, Version.number).where(
-                Version.id.in_({c.version_id for c in captures if c.version_id})
-            )
-        ).all()
-    )
+    """A URL's capture timeline with the version each capture held, in one query."""
+    rows = session.execute(
+        select(Capture, Version.number)
+        .outerjoin(Version, Version.id == Capture.version_id)
+        .where(Capture.canonical_url == _canonical_of(url))
+        .order_by(Capture.fetched_at, Capture.id)
+    ).all()
+    if not rows:
+        raise NotArchived(f"nothing archived at {url}")
     result: list[Snapshot] = []
     previous_version: int | None = None
-    for capture in captures:
-        number = numbers.get(capture.version_id) if capture.version_id else None
+    for capture, number in rows:
         changed = number is not None and number != previous_version
         if number is not None:
             previous_version = number
