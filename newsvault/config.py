@@ -67,6 +67,21 @@ class Settings(BaseSettings):
     download_timeout: float = Field(30.0, gt=0)
     sample_site_port: int = Field(8741, ge=1, le=65535, description="Port of the demo site.")
     api_token: str | None = Field(None, description="Bearer token for write endpoints.")
+    # Scheduled operation (workers and beat).
+    redbeat_url: str | None = Field(
+        None, description="Redis for schedules (RedBeat); default: the broker's db number + 1."
+    )
+    redbeat_prefix: str = Field("newsvault:redbeat:", min_length=1)
+    beat_max_interval: float = Field(5.0, gt=0, description="Beat re-reads schedules this often.")
+    redbeat_lock_timeout: int = Field(30, gt=0, description="A dead beat's lock expires after.")
+    reconcile_every: float = Field(60.0, gt=0, description="Seconds between reconciler runs.")
+    pending_after: float = Field(900.0, gt=0, description="Re-queue captures pending this long.")
+    queued_after: float = Field(3600.0, gt=0, description="Re-send crawl jobs queued this long.")
+    recrawl_every: float = Field(300.0, gt=0, description="Seconds between re-crawl policy runs.")
+    crawl_lease: float = Field(180.0, gt=0, description="Crawl lease; renewed every third of it.")
+    # Test hook: each processing task sleeps this long first, so a test can SIGKILL a worker
+    # in the middle of one (tests/test_celery_ops.py). Never set it in production.
+    test_process_delay: float = Field(0.0, ge=0)
     protect_reads: bool = Field(False, description="Read endpoints under /api/ need the token too.")
     replay_origin: str | None = Field(
         None,
@@ -92,7 +107,7 @@ class Settings(BaseSettings):
             raise ValueError("use sqlite:///path or postgresql+psycopg://user@host/db")
         return value
 
-    @field_validator("broker_url", "redis_url")
+    @field_validator("broker_url", "redis_url", "redbeat_url")
     @classmethod
     def _redis_only(cls, value: str | None) -> str | None:
         if value == "":

@@ -6,8 +6,8 @@ processing tasks are short and idempotent, so they acknowledge late and are rede
 a worker dies. The index, not the queue, is the record of work: the reconciler
 (tasks/reconcile.py) re-queues whatever a lost message left undone.
 
-Operational knobs not in ``Settings`` are read from the environment here (see
-:class:`OpsConfig`); every one has a production default.
+Operational knobs come from ``Settings`` (``NEWSVAULT_RECONCILE_EVERY`` and friends), gathered
+in :class:`OpsConfig`; every one has a production default.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ assert RETRY_BACKOFF_MAX < VISIBILITY_TIMEOUT
 
 @dataclass(frozen=True)
 class OpsConfig:
-    """Operational settings of workers and beat (environment variables, documented defaults)."""
+    """Operational settings of workers and beat (from ``Settings``, documented defaults)."""
 
     # RedBeat's own Redis database (default: the broker's database number + 1).
     redbeat_url: str | None
@@ -65,19 +65,18 @@ class OpsConfig:
     test_process_delay: float  # NEWSVAULT_TEST_PROCESS_DELAY
 
     @classmethod
-    def from_env(cls, broker_url: str | None) -> OpsConfig:
-        env = os.environ.get
+    def from_settings(cls, settings: Settings) -> OpsConfig:
         return cls(
-            redbeat_url=env("NEWSVAULT_REDBEAT_URL") or _next_db(broker_url),
-            redbeat_key_prefix=env("NEWSVAULT_REDBEAT_PREFIX", "newsvault:redbeat:"),
-            beat_max_interval=float(env("NEWSVAULT_BEAT_MAX_INTERVAL", "5")),
-            redbeat_lock_timeout=int(env("NEWSVAULT_REDBEAT_LOCK_TIMEOUT", "30")),
-            reconcile_every=float(env("NEWSVAULT_RECONCILE_EVERY", "60")),
-            pending_after=float(env("NEWSVAULT_PENDING_AFTER", "900")),
-            queued_after=float(env("NEWSVAULT_QUEUED_AFTER", "3600")),
-            recrawl_every=float(env("NEWSVAULT_RECRAWL_EVERY", "300")),
-            lease_seconds=float(env("NEWSVAULT_CRAWL_LEASE", "180")),
-            test_process_delay=float(env("NEWSVAULT_TEST_PROCESS_DELAY", "0")),
+            redbeat_url=settings.redbeat_url or _next_db(settings.broker_url),
+            redbeat_key_prefix=settings.redbeat_prefix,
+            beat_max_interval=settings.beat_max_interval,
+            redbeat_lock_timeout=settings.redbeat_lock_timeout,
+            reconcile_every=settings.reconcile_every,
+            pending_after=settings.pending_after,
+            queued_after=settings.queued_after,
+            recrawl_every=settings.recrawl_every,
+            lease_seconds=settings.crawl_lease,
+            test_process_delay=settings.test_process_delay,
         )
 
 
@@ -110,7 +109,7 @@ def transient_errors() -> tuple[type[BaseException], ...]:
 
 def make_app(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    ops = OpsConfig.from_env(settings.broker_url)
+    ops = OpsConfig.from_settings(settings)
     broker = settings.broker_url or "memory://"
     app = Celery("newsvault", broker=broker)
     transport = {
@@ -198,7 +197,7 @@ def _fresh_connections_after_fork(**_: Any) -> None:
 
 @lru_cache(maxsize=1)
 def ops_config() -> OpsConfig:
-    return OpsConfig.from_env(get_settings().broker_url)
+    return OpsConfig.from_settings(get_settings())
 
 
 def send(task: str, args: list[Any], queue: str, task_id: str) -> None:
