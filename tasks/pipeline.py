@@ -22,7 +22,7 @@ from storage.models import Article, Capture, CrawlJob, Version
 from storage.search import index_version
 from storage.warc import read_record
 from tasks.clusters import join_cluster
-from tasks.decode import decode_html
+from tasks.decode import DecodedPage, decode_html
 from tasks.dedup import (
     LshIndex,
     signature,
@@ -66,13 +66,15 @@ def process_capture(capture_id: int, settings: Settings) -> Outcome:
     if capture.record_type == "revisit":
         return _link_unchanged(capture, settings)
     try:
-        extracted = _extract(capture, settings, site)
+        page, extracted = _extract(capture, settings, site)
     except Exception as exc:  # a bad record must never kill the worker; it is recorded
         log.exception("capture %s: extraction failed", capture_id)
         return _finish(settings, capture_id, "error", f"extraction failed: {exc}")
+    # A charset that looked wrong (repaired or not) is recorded on the capture, never silent.
+    charset_note = f"; charset: {page.note}" if page.note else ""
     if isinstance(extracted, NotAnArticle):
-        return _finish(settings, capture_id, "not_article", extracted.reason)
-    return _store_version(capture, extracted, settings)
+        return _finish(settings, capture_id, "not_article", extracted.reason + charset_note)
+    return _store_version(capture, extracted, settings, charset_note)
 
 
 # Steps -------------------------------------------------------------------------------------
@@ -98,7 +100,7 @@ def _site_definition(session: Session, capture: Capture, db_url: str) -> dict[st
 
 def _extract(
     capture: Capture, settings: Settings, site: dict[str, Any]
-) -> ExtractedArticle | NotAnArticle:
+) -> tuple[DecodedPage, ExtractedArticle | NotAnArticle]:
     record = read_record(settings.warc_dir, capture.warc_name, capture.warc_offset)
     language_hint = site.get("language")
     page = decode_html(
@@ -107,7 +109,7 @@ def _extract(
     if page.suspicious:
         log.warning("capture %s: %s", capture.id, page.note)
     selectors = Selectors(**site["selectors"]) if site.get("selectors") else None
-    return extract_article(
+    return page, extract_article(
         page.text,
         capture.url,
         selectors=selectors,
@@ -150,7 +152,9 @@ def _link_unchanged(capture: Capture, settings: Settings) -> Outcome:
         return Outcome(capture.id, "unchanged", version.article_id, version.number)
 
 
-def _store_version(capture: Capture, extracted: ExtractedArticle, settings: Settings) -> Outcome:
+def _store_version(
+    capture: Capture, extracted: ExtractedArticle, settings: Settings, charset_note: str = ""
+) -> Outcome:
     title = clean_text(extracted.title)
     text = clean_text(extracted.text)
     digest = content_hash(title, text)
@@ -172,7 +176,7 @@ def _store_version(capture: Capture, extracted: ExtractedArticle, settings: Sett
         if current is not None and current.content_hash == digest:
             locked.version_id = current.id
             locked.process_state = "done"
-            locked.process_note = "unchanged"
+            locked.process_note = "unchanged" + charset_note
             return Outcome(capture.id, "unchanged", article.id, current.number)
 
         diff = word_diff(current.text, text) if current is not None else None
@@ -205,7 +209,7 @@ def _store_version(capture: Capture, extracted: ExtractedArticle, settings: Sett
         article.language = extracted.language
         locked.version_id = version.id
         locked.process_state = "done"
-        locked.process_note = f"version {version.number}"
+        locked.process_note = f"version {version.number}{charset_note}"
         previous_sig = (
             signature_from_bytes(current.minhash) if current and current.minhash else None
         )

@@ -189,3 +189,23 @@ def test_the_same_pipeline_runs_on_postgresql(pg_url: str, tmp_path: object) -> 
         clusters = set(session.scalars(select(Article.cluster_id)))
     assert seed_lines()[0] in titles
     assert len(clusters) == 1 and None not in clusters
+
+
+def test_a_wrong_charset_declaration_is_recorded_on_the_capture(settings: Settings) -> None:
+    lines = seed_lines()
+    html = (
+        "<html lang='ar'><head><meta charset='iso-8859-1'>"
+        '<meta property="og:type" content="article"></head><body><article>'
+        f"<h1>{lines[0]}</h1>" + "".join(f"<p>{line}</p>" for line in lines[2:])
+    ) + "</article></body></html>"
+    fetch = raw_fetch(
+        "http://127.0.0.1:8741/legacy", html.encode("cp1256"), "text/html; charset=iso-8859-1"
+    )
+    assert archive_and_process(settings, fetch) == ["new_article"]
+    with session_scope(settings.index_url) as session:
+        capture = session.scalars(select(Capture)).one()
+        version = session.scalars(select(Version)).one()
+    # Decoded right (no mojibake stored), and what happened is on the record.
+    assert version.text.split("\n") == lines[2:]
+    assert capture.process_note is not None
+    assert "charset:" in capture.process_note and "cp1256" in capture.process_note
