@@ -428,9 +428,11 @@ def _classify_response(
     from tasks.normalize import clean_text, content_hash
     from tasks.pipeline import _extract  # the pipeline's own steps, so the answer is the same
 
-    row = Capture(id=cap.id, url=cap.url, warc_name=cap.warc_name, warc_offset=cap.offset)
+    row = Capture(
+        id=cap.id, url=cap.url, warc_name=cap.warc_name, warc_offset=cap.offset, kind=cap.kind
+    )
     try:
-        extracted = _extract(row, settings, jobs.get(cap.crawl_job_id or 0, {}))
+        _, extracted = _extract(row, settings, jobs.get(cap.crawl_job_id or 0, {}))
     except Exception as exc:  # as in processing: a bad record is recorded, not raised
         cap.state, cap.note = "error", f"extraction failed: {exc}"
         return
