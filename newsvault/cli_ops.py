@@ -145,22 +145,32 @@ def status(
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Queues, workers, each site's schedule, last crawl, next run and health."""
-    from newsvault.cli import console, fail, print_json
+    from newsvault.cli import console, fail, print_json, ready_index, settings_or_exit
 
     if format not in ("text", "json"):
         fail("--format: use text or json", 2)
-    settings = _distributed_settings()
-    report = collect_status(settings, _celery())
+    settings = ready_index(settings_or_exit())
+    report = collect_status(settings, None if settings.embedded else _celery())
     if format == "json":
         print_json(report)
         return
     _print_status(console, report)
 
 
-def collect_status(settings: Settings, app: Celery) -> dict[str, Any]:
+def collect_status(settings: Settings, app: Celery | None) -> dict[str, Any]:
+    """What `status` shows; ``app`` is None in embedded mode (no broker, no schedules)."""
     from tasks import schedules
 
     now = datetime.now(UTC)
+    if app is None:
+        return {
+            "at": now.isoformat(),
+            "queues": {"crawl": None, "process": None},
+            "workers": [],
+            "schedules_error": "embedded mode: no broker, so no queues and no schedules "
+            "(set NEWSVAULT_BROKER_URL to run scheduled)",
+            "sites": _sites(settings, {}, now),
+        }
     try:
         schedule_map = {info.site: info for info in schedules.list_schedules(app)}
         schedule_error = None
@@ -231,8 +241,11 @@ def _sites(settings: Settings, schedule_map: dict[str, Any], now: datetime) -> l
             }
             if last is not None:
                 stats = last.stats or {}
+                # A link robots.txt forbids is politeness working, not an error.
                 errors = session.scalar(
-                    select(func.count(FetchEvent.id)).where(FetchEvent.crawl_job_id == last.id)
+                    select(func.count(FetchEvent.id)).where(
+                        FetchEvent.crawl_job_id == last.id, FetchEvent.kind != "robots"
+                    )
                 )
                 duration = (
                     (last.finished_at - last.started_at).total_seconds()

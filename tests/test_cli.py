@@ -113,3 +113,11 @@ def test_crawl_of_an_unknown_name_is_a_clear_error(tmp_path: Path) -> None:
     result = newsvault("crawl", "no-such-site", env={"NEWSVAULT_HOME": str(tmp_path)})
     assert result.returncode == 2
     assert b"'no-such-site' is neither a site" in result.stderr
+
+
+def test_status_in_embedded_mode_says_there_is_no_broker(tmp_path: Path) -> None:
+    result = newsvault("status", "--format", "json", env={"NEWSVAULT_HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["sites"] == []
+    assert "embedded mode" in report["schedules_error"]
