@@ -168,6 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
             target = parts.path + (f"?{parts.query}" if parts.query else "")
         page = site.lookup(target) or site.not_found
         response = respond(page, self.headers)
+        # Recorded before answering: a client that has its answer finds its request logged.
+        self.server.owner._record(self.command, self.path, self.headers, response.status)
         try:
             self.send_response(response.status)
             for name, value in response.headers:
@@ -177,7 +179,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
-        self.server.owner._record(self.command, self.path, self.headers, response.status)
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # requests are logged in memory (SampleSiteServer.requests), not on stderr
