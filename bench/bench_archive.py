@@ -37,7 +37,7 @@ from rich.table import Table
 
 from newsvault.config import Settings, load_settings
 from storage.archive import Archive
-from storage.db import engine_for, migrate, session_scope
+from storage.db import engine_for, migrate, scratch_database, session_scope
 from storage.fetch import Fetch
 from storage.retrieval import capture_at, snapshots
 from storage.warc import WarcWriter
@@ -286,25 +286,13 @@ def bench_retrieval(home: Path, captures: int, lookups: int, with_pg: bool) -> l
 
 
 def _bench_postgres(captures: int, lookups: int) -> list[Row]:
-    from sqlalchemy import create_engine, text
-
-    name = f"newsvault_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database(PG_ADMIN, "newsvault_bench") as url:
         migrate(url)
         seconds = load_postgres(url, captures)
         rows = [
             Row("retrieval PostgreSQL", f"COPY {captures:,} captures", f"{seconds:.1f} s", "", None)
         ]
         return rows + bench_lookups(url, captures, lookups, "PostgreSQL")
-    finally:
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # -- (c) storage ----------------------------------------------------------------------------

@@ -28,10 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,10 +38,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import redis
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from bench.bench_dedup import append_results
 from bench.corpus import Doc, article_page, article_path, generate_corpus
+from storage.db import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 WARM_UP = 6  # captures each run processes untimed first: workers import trafilatura lazily
@@ -103,23 +101,6 @@ def tree_cpu_seconds(root: int) -> float:
 
 
 # --- setup ----------------------------------------------------------------------------------
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    name = f"newsvault_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        from storage.db import engine_for
-
-        engine_for(PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}").dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def pages_for(count: int) -> list[tuple[Doc, bytes]]:
@@ -227,7 +208,7 @@ def whole_task(pages: list[tuple[Doc, bytes]], workers: int) -> tuple[Run, Count
     broker = redis.Redis.from_url(BROKER_URL)
     broker.flushdb()
     try:
-        with fresh_database() as database_url:
+        with scratch_database(PG_ADMIN_URL, "newsvault_bench") as database_url:
             env = {
                 **os.environ,
                 "NEWSVAULT_BROKER_URL": BROKER_URL,

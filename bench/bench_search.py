@@ -30,9 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import create_engine, insert, text, update
+from sqlalchemy import insert, text, update
 
-from storage.db import engine_for, migrate, session_scope
+from storage.db import engine_for, migrate, scratch_database, session_scope
 from storage.models import Article, Capture, Site, Version
 from storage.search import document_key, index_documents, search
 
@@ -318,21 +318,11 @@ def main() -> None:
         rows += sqlite_rows
         engine_for(url).dispose()
     if not arguments.no_pg:
-        name = f"newsvault_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        pg_url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        try:
+        with scratch_database(PG_ADMIN_URL, "newsvault_bench") as pg_url:
             pg_rows, fills["PostgreSQL"] = run_backend(
                 pg_url, "postgresql", arguments.articles, queries, console
             )
             rows += pg_rows
-        finally:
-            engine_for(pg_url).dispose()
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
     report(console, rows, arguments.articles, fills)
     if any(row.ok is False for row in rows):
         sys.exit(1)

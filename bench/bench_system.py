@@ -24,7 +24,6 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,34 +32,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from storage.db import scratch_database  # noqa: E402  (needs the path above)
+
 PG_ADMIN_URL = os.environ.get(
     "NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_DBS = (5, 6, 7)
 FLOOR = 2.0
-
-
-def _fresh_database() -> str:
-    from sqlalchemy import create_engine, text
-
-    name = f"newsvault_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-
-
-def _drop_database(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    from storage.db import engine_for
-
-    engine_for(url).dispose()
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _flush_redis() -> None:
@@ -171,15 +149,17 @@ def main() -> None:
 
     console = Console()
     _flush_redis()
-    db_url = _fresh_database()
     try:
-        with GeneratedSite(pages=args.pages, port=0) as site, tempfile.TemporaryDirectory() as tmp:
+        with (
+            scratch_database(PG_ADMIN_URL, "newsvault_bench") as db_url,
+            GeneratedSite(pages=args.pages, port=0) as site,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
             console.print(f"generated site: {args.pages:,} articles at {site.url}")
             bare = bench_crawl.run_child("bare Scrapy spider", ["bare", site.url, ARTICLE_PATTERN])
             console.print(f"bare: {bare.pages:,} pages in {bare.wall_s:.1f} s")
             ours = run_system(site.url, ARTICLE_PATTERN, Path(tmp) / "home", db_url)
     finally:
-        _drop_database(db_url)
         _flush_redis()
     ratio = ours["total_s"] / bare.wall_s if bare.wall_s else float("inf")
     ok = ratio <= FLOOR

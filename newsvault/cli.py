@@ -77,6 +77,14 @@ def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
+def show_article(document: dict[str, Any], format: Format) -> None:
+    """An article (archived or just extracted) as JSON or as text for reading."""
+    if format is Format.json:
+        print_json(document)
+    else:
+        output.version_text(console, document)
+
+
 # Commands --------------------------------------------------------------------------------
 
 
@@ -218,10 +226,7 @@ def show(
             fail(str(exc))
         document = output.version_dict(article, version)
         document["cluster"] = output.cluster_members(session, article)
-    if format is Format.json:
-        print_json(document)
-    else:
-        output.version_text(console, document)
+    show_article(document, format)
 
 
 @app.command()
@@ -255,10 +260,7 @@ def extract(
         raise typer.Exit(1)
     document = output.extracted_dict(result, clean_text)
     document["encoding"] = page.encoding
-    if format is Format.json:
-        print_json(document)
-    else:
-        output.version_text(console, document)
+    show_article(document, format)
 
 
 @app.command()

@@ -90,6 +90,29 @@ def read_scope(url: str) -> Iterator[Session]:
             session.close()
 
 
+@contextmanager
+def scratch_database(admin_url: str, prefix: str = "newsvault_scratch") -> Iterator[str]:
+    """A new, empty PostgreSQL database for a test or a benchmark, dropped afterwards.
+
+    ``admin_url`` is any database on the server the user may create databases from; the
+    URL of the new one is yielded.
+    """
+    import uuid
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield url
+    finally:
+        engine_for(url).dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
 def _alembic_config(url: str) -> Any:
     from alembic.config import Config
 

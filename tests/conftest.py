@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from newsvault.config import Settings, load_settings
+from tasks.dedup import LshIndex, MemoryLshIndex, RedisLshIndex
 
 PG_ADMIN_URL = os.environ.get(
     "NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -41,19 +42,41 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A new, empty PostgreSQL database for one test, dropped afterwards."""
-    from sqlalchemy import create_engine, text
+    from storage.db import scratch_database
 
-    name = f"newsvault_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with scratch_database(PG_ADMIN_URL, "newsvault_t") as url:
         yield url
-    finally:
-        from storage.db import engine_for
 
-        engine_for(url).dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+
+LSH_REDIS_DB = 13
+LSH_PREFIX = "test:lsh:"
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    """Redis database 13 on 127.0.0.1, emptied before and after the test."""
+    client = redis.Redis(host="127.0.0.1", port=6379, db=LSH_REDIS_DB)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(params=["memory", "redis"])
+def lsh_index(request: pytest.FixtureRequest) -> LshIndex:
+    """The near-duplicate index, once in memory and once in the real Redis."""
+    if request.param == "memory":
+        return MemoryLshIndex()
+    return RedisLshIndex(request.getfixturevalue("redis_client"), prefix=LSH_PREFIX)
+
+
+@pytest.fixture
+def archive(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """An archive of sample-site captures and versions (tests/test_reindex.py builds it), with
+    the environment pointing the command line at it."""
+    from tests.test_reindex import build_archive
+
+    monkeypatch.setenv("NEWSVAULT_HOME", str(settings.home))
+    monkeypatch.setenv("COLUMNS", "200")
+    build_archive(settings)
+    return settings

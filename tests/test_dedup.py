@@ -7,7 +7,6 @@ import random
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -184,61 +183,44 @@ def test_unrelated_articles_are_not_candidates() -> None:
 # --- index semantics, shared by both implementations ---------------------------------------
 
 
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
+def test_index_finds_copy_and_not_unrelated(lsh_index: LshIndex) -> None:
+    assert lsh_index.query_and_insert(1, _signature_of(SEED_TEXT)) == []
+    assert lsh_index.query_and_insert(2, _signature_of(UNRELATED_ENGLISH)) == []
+    assert lsh_index.query_and_insert(3, _signature_of(_republished_seed())) == [1]
+    assert lsh_index.query_and_insert(4, _signature_of(UNRELATED_ARABIC)) == []
 
 
-@pytest.fixture(params=["memory", "redis"])
-def index(request: pytest.FixtureRequest) -> LshIndex:
-    if request.param == "memory":
-        return MemoryLshIndex()
-    client: redis.Redis = request.getfixturevalue("redis_client")
-    return RedisLshIndex(client, prefix=PREFIX)
-
-
-def test_index_finds_copy_and_not_unrelated(index: LshIndex) -> None:
-    assert index.query_and_insert(1, _signature_of(SEED_TEXT)) == []
-    assert index.query_and_insert(2, _signature_of(UNRELATED_ENGLISH)) == []
-    assert index.query_and_insert(3, _signature_of(_republished_seed())) == [1]
-    assert index.query_and_insert(4, _signature_of(UNRELATED_ARABIC)) == []
-
-
-def test_reinserting_a_document_is_idempotent(index: LshIndex) -> None:
+def test_reinserting_a_document_is_idempotent(lsh_index: LshIndex) -> None:
     sig = _signature_of(SEED_TEXT)
-    assert index.query_and_insert(7, sig) == []
-    assert index.query_and_insert(7, sig) == []  # a redelivered task: not its own candidate
-    assert index.query_and_insert(8, sig) == [7]
+    assert lsh_index.query_and_insert(7, sig) == []
+    assert lsh_index.query_and_insert(7, sig) == []  # a redelivered task: not its own candidate
+    assert lsh_index.query_and_insert(8, sig) == [7]
 
 
-def test_remove_forgets_the_document(index: LshIndex) -> None:
+def test_remove_forgets_the_document(lsh_index: LshIndex) -> None:
     sig = _signature_of(SEED_TEXT)
-    index.query_and_insert(1, sig)
-    index.query_and_insert(2, sig)
-    index.remove(1, sig)
-    assert index.query_and_insert(3, sig) == [2]
-    index.remove(1, sig)  # removing twice is harmless
+    lsh_index.query_and_insert(1, sig)
+    lsh_index.query_and_insert(2, sig)
+    lsh_index.remove(1, sig)
+    assert lsh_index.query_and_insert(3, sig) == [2]
+    lsh_index.remove(1, sig)  # removing twice is harmless
 
 
-def test_a_band_holds_at_most_the_cap(index: LshIndex) -> None:
+def test_a_band_holds_at_most_the_cap(lsh_index: LshIndex) -> None:
     sig = _signature_of(SEED_TEXT)
     for doc_id in range(1, MAX_IDS_PER_BAND + 3):
-        index.query_and_insert(doc_id, sig)
-    found = index.query_and_insert(1000, sig)
+        lsh_index.query_and_insert(doc_id, sig)
+    found = lsh_index.query_and_insert(1000, sig)
     assert sorted(found) == list(range(1, MAX_IDS_PER_BAND + 1))
 
 
-def test_large_ids_round_trip(index: LshIndex) -> None:
+def test_large_ids_round_trip(lsh_index: LshIndex) -> None:
     sig = _signature_of(SEED_TEXT)
     big = (1 << 48) - 1
-    index.query_and_insert(big, sig)
-    assert index.query_and_insert(1, sig) == [big]
+    lsh_index.query_and_insert(big, sig)
+    assert lsh_index.query_and_insert(1, sig) == [big]
     with pytest.raises(ValueError):
-        index.query_and_insert(1 << 48, sig)
+        lsh_index.query_and_insert(1 << 48, sig)
 
 
 def _corpus(seed: int, originals: int) -> tuple[list[str], dict[int, int]]:

@@ -8,39 +8,17 @@ runs the same on 20,000 articles and reports the numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import redis
 
 from bench.bench_dedup import RECALL_FLOOR, Quality, keys_of, score, verified_pairs
 from bench.corpus import EDIT_STYLES, Corpus, generate_corpus
-from tasks.dedup import LshIndex, MemoryLshIndex, RedisLshIndex, signature
+from tasks.dedup import LshIndex, signature
 from tasks.normalize import matching_key
-
-REDIS_DB = 10
-PREFIX = "test:quality:"
 
 
 @pytest.fixture(scope="module")
 def corpus() -> Corpus:
     return generate_corpus(2_000, seed=11)
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    client.flushdb()
-    yield client
-    client.flushdb()
-    client.close()
-
-
-@pytest.fixture(params=["memory", "redis"])
-def index(request: pytest.FixtureRequest) -> LshIndex:
-    if request.param == "memory":
-        return MemoryLshIndex()
-    return RedisLshIndex(request.getfixturevalue("redis_client"), prefix=PREFIX)
 
 
 def test_corpus_is_what_the_floors_are_about(corpus: Corpus) -> None:
@@ -57,9 +35,9 @@ def test_corpus_is_what_the_floors_are_about(corpus: Corpus) -> None:
             assert doc.text != corpus.by_id(doc.group).text
 
 
-def test_recall_and_precision_floors(corpus: Corpus, index: LshIndex) -> None:
+def test_recall_and_precision_floors(corpus: Corpus, lsh_index: LshIndex) -> None:
     signatures = [signature(key) for key in keys_of(corpus)]
-    quality: Quality = score("test", corpus, verified_pairs(index, signatures))
+    quality: Quality = score("test", corpus, verified_pairs(lsh_index, signatures))
     assert quality.recall >= RECALL_FLOOR, quality.by_kind
     assert quality.precision >= 0.99, quality.false_pairs
     assert quality.cluster_recall >= quality.recall

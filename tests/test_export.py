@@ -9,7 +9,6 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
@@ -19,18 +18,9 @@ from newsvault.config import Settings
 from storage.db import session_scope
 from storage.models import Capture, Version
 from tests.test_pipeline import T0
-from tests.test_reindex import build_archive
 
 BIN = Path(sys.executable).parent
 runner = CliRunner()
-
-
-@pytest.fixture
-def archive(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("NEWSVAULT_HOME", str(settings.home))
-    monkeypatch.setenv("COLUMNS", "200")
-    build_archive(settings)
-    return settings
 
 
 def records(path: Path) -> list[tuple[str, str | None, int, int]]:

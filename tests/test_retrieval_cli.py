@@ -16,17 +16,9 @@ from newsvault.config import Settings
 from storage.db import session_scope
 from storage.models import Capture
 from tests.test_pipeline import T0
-from tests.test_reindex import ARABIC, EDITED, build_archive
+from tests.test_reindex import ARABIC, EDITED
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def archive(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("NEWSVAULT_HOME", str(settings.home))
-    monkeypatch.setenv("COLUMNS", "200")
-    build_archive(settings)
-    return settings
 
 
 def run(*args: str) -> Result:
