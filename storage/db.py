@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -138,10 +138,6 @@ def migrate(url: str) -> None:
             f"index database {_redacted(url)} is unreachable: {exc.orig}; "
             "check NEWSVAULT_DATABASE_URL and that the server runs"
         ) from None
-
-
-def has_schema(url: str) -> bool:
-    return inspect(engine_for(url)).has_table("captures")
 
 
 def _redacted(url: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ScalarSelect, func, or_, select, union_all
+from sqlalchemy import ScalarSelect, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Capture, Version
@@ -220,10 +220,6 @@ def version_at(session: Session, url: str, at: datetime | None = None) -> tuple[
     version = session.get(Version, capture.version_id)
     assert version is not None
     return article, version
-
-
-def count_versions(session: Session) -> int:
-    return session.scalar(select(func.count(Version.id))) or 0
 
 
 def article_versions(session: Session, url: str) -> tuple[Article, list[Version]]:
