@@ -324,7 +324,9 @@ def _version_writer(settings: Settings) -> WarcWriter:
             directory,
             prefix="newsvault-versions",
             max_size=settings.warc_max_size,
-            fsync_every=1,
+            # Synced by sync_version_records, once per batch of versions: the caller knows
+            # when its rows are about to point at the records.
+            fsync_every=1 << 20,
             info={"hostname": socket.gethostname(), "content": "cleaned article versions"},
         )
     return _version_writers[directory]
@@ -333,11 +335,23 @@ def _version_writer(settings: Settings) -> WarcWriter:
 def write_version_record(
     settings: Settings, *, refers_to: str, target_uri: str, payload: bytes
 ) -> WrittenRecord:
-    """Write a cleaned version as a durable ``conversion`` record in this process's file."""
+    """Write a cleaned version as a ``conversion`` record in this process's file.
+
+    Not yet durable: call :func:`sync_version_records` before committing an index row that
+    points at it.
+    """
     with _version_lock:
         return _version_writer(settings).write_conversion(
             refers_to=refers_to, target_uri=target_uri, payload=payload
         )
+
+
+def sync_version_records(settings: Settings) -> None:
+    """Make every version record written so far durable (flush and fsync)."""
+    with _version_lock:
+        writer = _version_writers.get(settings.warc_dir)
+        if writer is not None:
+            writer.sync()
 
 
 def close_version_writers() -> list[str]:

@@ -426,13 +426,18 @@ def _classify_response(
 ) -> None:
     from tasks.extract import NotAnArticle
     from tasks.normalize import clean_text, content_hash
-    from tasks.pipeline import _extract  # the pipeline's own steps, so the answer is the same
+    from tasks.pipeline import extract_capture  # the pipeline's own step: the same answer
 
-    row = Capture(
-        id=cap.id, url=cap.url, warc_name=cap.warc_name, warc_offset=cap.offset, kind=cap.kind
-    )
     try:
-        _, extracted = _extract(row, settings, jobs.get(cap.crawl_job_id or 0, {}))
+        _, extracted = extract_capture(
+            settings,
+            capture_id=cap.id,
+            url=cap.url,
+            warc_name=cap.warc_name,
+            warc_offset=cap.offset,
+            kind=cap.kind,
+            site=jobs.get(cap.crawl_job_id or 0, {}),
+        )
     except Exception as exc:  # as in processing: a bad record is recorded, not raised
         cap.state, cap.note = "error", f"extraction failed: {exc}"
         return
@@ -576,7 +581,7 @@ def _replay_versions(
         session.flush()
         previous = current_sig.get(conv.url)
         current_sig[conv.url] = sig
-        join_cluster(session, article, sig, index, previous, created_at=conv.date)
+        join_cluster(session, article.id, sig, index, previous, created_at=conv.date)
         session.expunge(version)  # text and HTML of every version need not stay in memory
     session.flush()
     clusters = len({a.cluster_id for a in articles.values() if a.cluster_id is not None})

@@ -151,6 +151,7 @@ def make_app(settings: Settings | None = None) -> Celery:
             "tasks.crawl_site": {"queue": "crawl"},
             "tasks.scheduled_crawl": {"queue": "crawl"},
             "tasks.process_capture": {"queue": "process"},
+            "tasks.process_captures": {"queue": "process"},
             "tasks.reconcile": {"queue": "process"},
             "tasks.recrawl": {"queue": "process"},
         },
@@ -208,24 +209,37 @@ def send(task: str, args: list[Any], queue: str, task_id: str) -> None:
 # Processing --------------------------------------------------------------------------------
 
 
-@app.task(
-    name="tasks.process_capture",
-    autoretry_for=transient_errors(),
-    retry_backoff=True,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
-    max_retries=8,
-    acks_late=True,
-    reject_on_worker_lost=True,
-)
+_PROCESS_TASK_OPTIONS: dict[str, Any] = {
+    "autoretry_for": transient_errors(),
+    "retry_backoff": True,
+    "retry_backoff_max": RETRY_BACKOFF_MAX,
+    "retry_jitter": True,
+    "max_retries": 8,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+}
+
+
+@app.task(name="tasks.process_capture", **_PROCESS_TASK_OPTIONS)
 def process_capture_task(capture_id: int) -> None:
-    from tasks.pipeline import process_capture
+    """One capture (what the reconciler re-queues)."""
+    _process([capture_id])
+
+
+@app.task(name="tasks.process_captures", **_PROCESS_TASK_OPTIONS)
+def process_captures_task(capture_ids: list[int]) -> None:
+    """A batch of captures, stored in one transaction (what the crawler queues)."""
+    _process(capture_ids)
+
+
+def _process(capture_ids: list[int]) -> None:
+    from tasks.pipeline import process_captures
 
     delay = ops_config().test_process_delay
     if delay > 0:
         time.sleep(delay)
-    outcome = process_capture(capture_id, get_settings())
-    log.info("capture %s: %s", capture_id, outcome.result)
+    for outcome in process_captures(capture_ids, get_settings()):
+        log.info("capture %s: %s", outcome.capture_id, outcome.result)
 
 
 # Crawls ------------------------------------------------------------------------------------

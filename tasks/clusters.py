@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from storage.models import Article, Cluster, Version, utcnow
 from tasks.dedup import LshIndex, is_near_duplicate, signature_from_bytes
@@ -39,27 +40,28 @@ class _Match:
 
 def join_cluster(
     session: Session,
-    article: Article,
+    article_id: int,
     sig: Any,
     index: LshIndex,
     previous_sig: Any = None,
     *,
     created_at: datetime | None = None,
 ) -> int | None:
-    """Put ``article`` (whose new signature is ``sig``) in a cluster with its near-duplicates.
+    """Put an article (its new signature ``sig``) in one cluster with its near-duplicates.
 
     ``previous_sig`` is the signature of the version ``sig`` replaces: the index holds each
     article's current text only. ``created_at`` stamps a cluster created here; reindex passes
-    the processing time so that rebuilding twice gives identical rows. Returns the article's
-    cluster id (unchanged when nothing matches: a member that drifts away stays a member).
+    the processing time so that rebuilding twice gives identical rows. Returns the cluster the
+    article joined, or None when nothing matched (a member that drifts away stays a member).
+    The article rows are updated here, in the caller's transaction.
     """
     if previous_sig is not None:
-        index.remove(article.id, previous_sig)
-    candidates = [other for other in index.query_and_insert(article.id, sig) if other != article.id]
+        index.remove(article_id, previous_sig)
+    candidates = [other for other in index.query_and_insert(article_id, sig) if other != article_id]
     matches = _verified_matches(session, sig, candidates)
     if not matches:
-        return article.cluster_id
-    return _merge(session, article, matches, created_at)
+        return None
+    return _merge(session, article_id, matches, created_at)
 
 
 def _verified_matches(session: Session, sig: Any, candidates: list[int]) -> list[_Match]:
@@ -113,33 +115,37 @@ def _select_signatures(
 
 
 def _merge(
-    session: Session, article: Article, matches: list[_Match], created_at: datetime | None
+    session: Session, article_id: int, matches: list[_Match], created_at: datetime | None
 ) -> int:
-    """One cluster for ``article`` and ``matches``: the lowest existing id, else a new one."""
+    """One cluster for the article and ``matches``: the lowest existing id, else a new one."""
     existing = {m.cluster_id for m in matches if m.cluster_id is not None}
-    if article.cluster_id is not None:
-        existing.add(article.cluster_id)
+    # Read here, not passed in: an earlier merge in the same transaction may have moved it.
+    own = session.execute(select(Article.cluster_id).where(Article.id == article_id)).scalar()
+    if own is not None:
+        existing.add(own)
     if existing:
         target = min(existing)
     else:
-        cluster = Cluster(created_at=created_at or utcnow())
-        session.add(cluster)
-        session.flush()
-        target = cluster.id
+        target = session.execute(
+            insert(Cluster).values(created_at=created_at or utcnow()).returning(Cluster.id)
+        ).scalar_one()
     absorbed = existing - {target}
-    joining = [m.article_id for m in matches if m.cluster_id != target]
-    # ORM objects, not a bulk UPDATE: reindex keeps these articles in its session and reads
-    # their cluster ids back. Whole absorbed clusters move: their other members are the story
-    # too. Locked in id order, so two merging workers queue instead of deadlocking.
-    movers = session.scalars(
-        select(Article)
-        .where(or_(Article.id.in_(joining), Article.cluster_id.in_(absorbed)))
-        .order_by(Article.id)
-        .with_for_update()
+    joining = [m.article_id for m in matches if m.cluster_id != target] + [article_id]
+    # Whole absorbed clusters move: their other members are the story too. Locked in id
+    # order first, so two merging workers queue instead of deadlocking.
+    movers = or_(Article.id.in_(joining), Article.cluster_id.in_(absorbed))
+    moving = list(
+        session.scalars(select(Article.id).where(movers).order_by(Article.id).with_for_update())
     )
-    for mover in movers:
-        mover.cluster_id = target
-    article.cluster_id = target
+    session.execute(
+        update(Article).where(Article.id.in_(moving)).values(cluster_id=target),
+        execution_options={"synchronize_session": False},
+    )
+    # Reindex holds articles in its session: they read their new cluster back from the row.
+    for moved in moving:
+        held = session.identity_map.get(identity_key(Article, moved))
+        if held is not None:
+            session.expire(held, ["cluster_id"])
     return target
 
 

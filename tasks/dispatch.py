@@ -17,6 +17,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+# Captures per processing task: each batch is stored in one transaction (tasks/pipeline.py).
+# Large enough to share a commit and an fsync, small enough that workers finish together.
+PROCESS_BATCH = 8
+
+
 def submit_captures(
     capture_ids: list[int],
     settings: Settings,
@@ -24,28 +29,31 @@ def submit_captures(
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> None:
     """Process ``capture_ids`` now (embedded) or queue them on ``process`` (distributed)."""
-    if not capture_ids:
-        return
+    batches = [
+        capture_ids[start : start + PROCESS_BATCH]
+        for start in range(0, len(capture_ids), PROCESS_BATCH)
+    ]
     if settings.embedded:
-        from tasks.pipeline import process_capture
+        from tasks.pipeline import process_captures
 
-        for capture_id in capture_ids:
+        for batch in batches:
             try:
-                outcome = process_capture(capture_id, settings)
+                outcomes = process_captures(batch, settings)
             except Exception:
-                # The capture stays pending in the index: `newsvault process` runs it again.
-                log.exception("capture %s: processing failed; it stays pending", capture_id)
+                # The captures stay pending in the index: `newsvault process` runs them again.
+                log.exception("captures %s: processing failed; they stay pending", batch)
                 continue
             if on_outcome is not None:
-                on_outcome(outcome)
+                for outcome in outcomes:
+                    on_outcome(outcome)
         return
     from tasks.celery_app import app
 
-    for capture_id in capture_ids:
-        # Keyed by capture: a second delivery of the same id is harmless (the task re-checks).
+    for batch in batches:
+        # Keyed by its captures: a second delivery of a batch is harmless (each is re-checked).
         app.send_task(
-            "tasks.process_capture",
-            args=[capture_id],
+            "tasks.process_captures",
+            args=[batch],
             queue="process",
-            task_id=f"process-capture-{capture_id}",
+            task_id=f"process-captures-{batch[0]}-{batch[-1]}",
         )

@@ -1,34 +1,41 @@
-"""``process_capture``: one archived response becomes a cleaned, deduplicated article version.
+"""``process_captures``: archived responses become cleaned, deduplicated article versions.
 
 The steps are plain functions in their own modules (decode, extract, normalize, dedup,
-diff); this module only orders them and does the I/O around them. It is idempotent: the
-capture's ``process_state`` is re-checked under a lock before anything is written, so a
-second delivery, or two workers on one capture, store one version.
+diff); this module only orders them and does the I/O around them. Each capture is extracted
+and fingerprinted first, outside any transaction; then a batch of them is stored in one
+transaction. It is idempotent: each capture's ``process_state`` is re-checked under a lock
+before anything is written, so a second delivery, or two workers on one capture, store one
+version.
+
+Why batches and Core statements: this is every worker's hot path, and per capture the
+database work (a unit of work's bookkeeping, a commit, an fsync of the version record) cost
+as much CPU and waiting as the extraction itself. A batch takes its locks in two statements,
+writes one version row and one article row per new version, and the rest (search documents,
+capture states) in one statement each; the version records are fsynced once. The ORM models
+stay the schema's single description.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Row, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.archive import write_version_record
-from storage.db import session_scope
-from storage.models import Article, Capture, CrawlJob, Version
-from storage.search import index_version
+from storage.archive import sync_version_records, write_version_record
+from storage.db import read_scope, session_scope
+from storage.models import Article, Capture, CrawlJob, Site, Version
+from storage.search import index_documents
 from storage.warc import read_record
 from tasks.clusters import join_cluster
 from tasks.decode import DecodedPage, decode_html
-from tasks.dedup import (
-    LshIndex,
-    signature,
-    signature_from_bytes,
-    signature_to_bytes,
-)
+from tasks.dedup import LshIndex, Signature, signature, signature_from_bytes, signature_to_bytes
 from tasks.diff import word_diff
 from tasks.extract import ExtractedArticle, NotAnArticle, Selectors, extract_article
 from tasks.lsh import near_duplicate_index
@@ -38,6 +45,12 @@ if TYPE_CHECKING:
     from newsvault.config import Settings
 
 log = logging.getLogger(__name__)
+
+_captures = cast(Table, Capture.__table__)
+_articles = cast(Table, Article.__table__)
+_versions = cast(Table, Version.__table__)
+# A result row of any columns (SQLAlchemy 2.1 types rows by their column tuple).
+AnyRow = Row[*tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -52,195 +65,419 @@ class Outcome:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class _Capture:
+    """The columns of a capture (and of its crawl's site) that processing reads."""
+
+    id: int
+    url: str
+    canonical_url: str
+    fetched_at: datetime
+    kind: str
+    record_type: str
+    record_id: str
+    refers_to_record_id: str | None
+    warc_name: str
+    warc_offset: int
+    process_state: str
+    site_id: int | None
+    site: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Rejected:
+    """Extraction found no article, or failed: recorded on the capture, nothing stored."""
+
+    state: str  # skipped | error
+    result: str  # not_article | error
+    note: str
+
+
+@dataclass(frozen=True)
+class _Revisit:
+    """A revisit record: linked to the version its original payload became."""
+
+
+@dataclass(frozen=True)
+class _Cleaned:
+    """An extracted article, cleaned and fingerprinted, ready to be stored."""
+
+    extracted: ExtractedArticle
+    title: str
+    text: str
+    digest: str  # content_hash: equal means unchanged
+    key: str  # matching key of title and text: the search document and the signature's input
+    sig: Signature
+    charset_note: str
+
+
+_Prepared = _Rejected | _Revisit | _Cleaned
+
+
+@dataclass
+class _ArticleState:
+    """An article locked for the batch, with its current version; updated as versions land."""
+
+    id: int
+    version_count: int
+    last_seen: datetime
+    version_id: int | None
+    content_hash: str | None
+    text: str | None
+    minhash: bytes | None
+
+
+@dataclass
+class _Writes:
+    """Rows a batch writes in one statement each, when its versions are stored."""
+
+    captures: list[dict[str, Any]] = field(default_factory=list)
+    last_seen: dict[int, datetime] = field(default_factory=dict)
+    documents: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def mark(self, capture_id: int, state: str, note: str, version_id: int | None = None) -> None:
+        self.captures.append(
+            {"b_id": capture_id, "b_state": state, "b_note": note, "b_version": version_id}
+        )
+
+    def seen(self, article_id: int, at: datetime) -> None:
+        self.last_seen[article_id] = max(at, self.last_seen.get(article_id, at))
+
+
+_MARK_CAPTURE = (
+    update(_captures)
+    .where(_captures.c.id == bindparam("b_id"))
+    .values(
+        process_state=bindparam("b_state"),
+        process_note=bindparam("b_note"),
+        version_id=bindparam("b_version"),
+    )
+)
+_TOUCH_ARTICLE = (
+    update(_articles)
+    .where(_articles.c.id == bindparam("b_id"), _articles.c.last_seen < bindparam("b_seen"))
+    .values(last_seen=bindparam("b_seen"))
+)
+_INSERT_VERSION = _versions.insert().returning(_versions.c.id)
+_NEW_CURRENT_VERSION = (
+    update(_articles)
+    .where(_articles.c.id == bindparam("b_id"))
+    .values(
+        current_version_id=bindparam("b_version"),
+        version_count=bindparam("b_number"),
+        title=bindparam("b_title"),
+        language=bindparam("b_language"),
+    )
+)
+
+
 def process_capture(capture_id: int, settings: Settings) -> Outcome:
     """Process one capture; safe to call any number of times for the same id."""
-    with session_scope(settings.index_url) as session:
-        capture = session.get(Capture, capture_id)
-        if capture is None:
-            return Outcome(capture_id, "error", note="no such capture in the index")
-        if capture.process_state != "pending":
-            return Outcome(capture_id, "already_done", note=capture.process_state)
-        site = _site_definition(session, capture, settings.index_url)
-        session.expunge(capture)
+    return process_captures([capture_id], settings)[0]
 
+
+def process_captures(capture_ids: Sequence[int], settings: Settings) -> list[Outcome]:
+    """Process captures (one outcome each, in order); safe to repeat for the same ids.
+
+    The batch is stored in one transaction: if that fails (the database or Redis went away),
+    the error is raised and every capture of the batch stays pending, to be retried.
+    """
+    ids = list(dict.fromkeys(capture_ids))
+    captures = _read_captures(settings, ids)
+    outcomes: dict[int, Outcome] = {}
+    prepared: list[tuple[_Capture, _Prepared]] = []
+    for capture_id in ids:
+        capture = captures.get(capture_id)
+        if capture is None:
+            outcomes[capture_id] = Outcome(capture_id, "error", note="no such capture in the index")
+        elif capture.process_state != "pending":
+            outcomes[capture_id] = Outcome(capture_id, "already_done", note=capture.process_state)
+        else:
+            prepared.append((capture, _prepare(capture, settings)))
+    if prepared:
+        outcomes.update(_store(prepared, settings))
+    return [outcomes[capture_id] for capture_id in capture_ids]
+
+
+def _read_captures(settings: Settings, capture_ids: Sequence[int]) -> dict[int, _Capture]:
+    query = (
+        select(
+            _captures.c.id,
+            _captures.c.url,
+            _captures.c.canonical_url,
+            _captures.c.fetched_at,
+            _captures.c.kind,
+            _captures.c.record_type,
+            _captures.c.record_id,
+            _captures.c.refers_to_record_id,
+            _captures.c.warc_name,
+            _captures.c.warc_offset,
+            _captures.c.process_state,
+            CrawlJob.site_id,
+            Site.definition,
+        )
+        .outerjoin(CrawlJob, CrawlJob.id == _captures.c.crawl_job_id)
+        .outerjoin(Site, Site.id == CrawlJob.site_id)
+        .where(_captures.c.id.in_(list(capture_ids)))
+    )
+    with read_scope(settings.index_url) as session:
+        return {row.id: _capture_of(row) for row in session.execute(query)}
+
+
+def _capture_of(row: AnyRow) -> _Capture:
+    fields = row._asdict()
+    site = dict(fields.pop("definition") or {})
+    return _Capture(**fields, site=site)
+
+
+# Steps before the transaction: extraction, cleaning, fingerprints -------------------------
+
+
+def _prepare(capture: _Capture, settings: Settings) -> _Prepared:
     if capture.record_type == "revisit":
-        return _link_unchanged(capture, settings)
+        return _Revisit()
     try:
-        page, extracted = _extract(capture, settings, site)
+        page, extracted = extract_capture(
+            settings,
+            capture_id=capture.id,
+            url=capture.url,
+            warc_name=capture.warc_name,
+            warc_offset=capture.warc_offset,
+            kind=capture.kind,
+            site=capture.site,
+        )
     except Exception as exc:  # a bad record must never kill the worker; it is recorded
-        log.exception("capture %s: extraction failed", capture_id)
-        return _finish(settings, capture_id, "error", f"extraction failed: {exc}")
+        log.exception("capture %s: extraction failed", capture.id)
+        return _Rejected("error", "error", f"extraction failed: {exc}")
     # A charset that looked wrong (repaired or not) is recorded on the capture, never silent.
     charset_note = f"; charset: {page.note}" if page.note else ""
     if isinstance(extracted, NotAnArticle):
-        return _finish(settings, capture_id, "not_article", extracted.reason + charset_note)
-    return _store_version(capture, extracted, settings, charset_note)
+        return _Rejected("skipped", "not_article", extracted.reason + charset_note)
+    title = clean_text(extracted.title)
+    text = clean_text(extracted.text)
+    # One key serves the signature and the search index (storage.search.document_key).
+    key = matching_key(f"{title}\n{text}")
+    return _Cleaned(
+        extracted, title, text, content_hash(title, text), key, signature(key), charset_note
+    )
 
 
-# Steps -------------------------------------------------------------------------------------
-
-
-_site_definitions: dict[tuple[str, int], dict[str, Any]] = {}
-
-
-def _site_definition(session: Session, capture: Capture, db_url: str) -> dict[str, Any]:
-    """The site definition a capture was crawled under (cached: a job's site does not change)."""
-    if capture.crawl_job_id is None:
-        return {}
-    job_id = capture.crawl_job_id
-    key = (db_url, job_id)
-    if key not in _site_definitions:
-        job = session.get(CrawlJob, job_id)
-        site = job.site if job is not None else None
-        if len(_site_definitions) > 1000:
-            _site_definitions.clear()
-        _site_definitions[key] = dict(site.definition or {}) if site is not None else {}
-    return _site_definitions[key]
-
-
-def _extract(
-    capture: Capture, settings: Settings, site: dict[str, Any]
+def extract_capture(
+    settings: Settings,
+    *,
+    capture_id: int,
+    url: str,
+    warc_name: str,
+    warc_offset: int,
+    kind: str,
+    site: dict[str, Any],
 ) -> tuple[DecodedPage, ExtractedArticle | NotAnArticle]:
-    record = read_record(settings.warc_dir, capture.warc_name, capture.warc_offset)
+    """Read an archived response and extract it under its site's definition.
+
+    Also what ``newsvault reindex`` runs, so both give the same answer for one record.
+    """
+    record = read_record(settings.warc_dir, warc_name, warc_offset)
     language_hint = site.get("language")
     page = decode_html(
         record.decoded_payload(), record.header("Content-Type"), language_hint=language_hint
     )
     if page.suspicious:
-        log.warning("capture %s: %s", capture.id, page.note)
+        log.warning("capture %s: %s", capture_id, page.note)
     selectors = Selectors(**site["selectors"]) if site.get("selectors") else None
     return page, extract_article(
         page.text,
-        capture.url,
+        url,
         selectors=selectors,
         language_hint=language_hint,
-        require_markers=capture.kind != "article",
+        require_markers=kind != "article",
     )
 
 
-def _finish(settings: Settings, capture_id: int, result: str, note: str) -> Outcome:
-    state = "error" if result == "error" else "skipped"
-    with session_scope(settings.index_url) as session:
-        capture = _lock_capture(session, capture_id)
-        if capture is not None and capture.process_state == "pending":
-            capture.process_state = state
-            capture.process_note = note
-    return Outcome(capture_id, result, note=note)
+# The transaction -----------------------------------------------------------------------------
 
 
-def _link_unchanged(capture: Capture, settings: Settings) -> Outcome:
-    """A revisit repeats an earlier payload: link it to the version that payload became."""
-    with session_scope(settings.index_url) as session:
-        locked = _lock_capture(session, capture.id)
-        if locked is None or locked.process_state != "pending":
-            return Outcome(capture.id, "already_done")
-        original = session.scalar(
-            select(Capture).where(Capture.record_id == capture.refers_to_record_id)
-        )
-        if original is None or original.version_id is None:
-            locked.process_state = "skipped"
-            locked.process_note = "unchanged page that never held an article"
-            return Outcome(capture.id, "skipped", note=locked.process_note)
-        version = session.get(Version, original.version_id)
-        assert version is not None
-        locked.version_id = version.id
-        locked.process_state = "done"
-        locked.process_note = "unchanged"
-        article = session.get(Article, version.article_id)
-        if article is not None:
-            article.last_seen = max(article.last_seen, capture.fetched_at)
-        return Outcome(capture.id, "unchanged", version.article_id, version.number)
-
-
-def _store_version(
-    capture: Capture, extracted: ExtractedArticle, settings: Settings, charset_note: str = ""
-) -> Outcome:
-    title = clean_text(extracted.title)
-    text = clean_text(extracted.text)
-    digest = content_hash(title, text)
-    sig = signature(matching_key(title + "\n" + text))
-    canonical = capture.canonical_url
+def _store(prepared: list[tuple[_Capture, _Prepared]], settings: Settings) -> dict[int, Outcome]:
     # Opened before the transaction: building the in-memory index reads the database, and a
     # second SQLite transaction inside this one would wait on its own write lock.
     index = near_duplicate_index(settings)
-
+    outcomes: dict[int, Outcome] = {}
+    writes = _Writes()
     with session_scope(settings.index_url) as session:
-        locked = _lock_capture(session, capture.id)
-        if locked is None or locked.process_state != "pending":
-            return Outcome(capture.id, "already_done")
-        article = _article_for(session, canonical, capture)
-        current = (
-            session.get(Version, article.current_version_id) if article.current_version_id else None
+        pending = _claim(session, [capture.id for capture, _ in prepared])
+        articles = _lock_articles(
+            session,
+            [c for c, item in prepared if c.id in pending and isinstance(item, _Cleaned)],
         )
-        article.last_seen = max(article.last_seen, capture.fetched_at)
-        if current is not None and current.content_hash == digest:
-            locked.version_id = current.id
-            locked.process_state = "done"
-            locked.process_note = "unchanged" + charset_note
-            return Outcome(capture.id, "unchanged", article.id, current.number)
-
-        diff = word_diff(current.text, text) if current is not None else None
-        version = Version(
-            article_id=article.id,
-            number=article.version_count + 1,
-            capture_id=capture.id,
-            captured_at=capture.fetched_at,
-            content_hash=digest,
-            title=title,
-            text=text,
-            html=extracted.html,
-            language=extracted.language,
-            authors=list(extracted.authors),
-            published=extracted.published,
-            published_raw=extracted.published_raw,
-            modified=extracted.modified,
-            meta=_metadata(extracted),
-            words_added=diff.added if diff else len(text.split()),
-            words_removed=diff.removed if diff else 0,
-            minhash=signature_to_bytes(sig),
-        )
-        session.add(version)
-        session.flush()
-        index_version(session, article, version)
-        _write_conversion_record(version, capture, settings)
-        article.current_version_id = version.id
-        article.version_count = version.number
-        article.title = title
-        article.language = extracted.language
-        locked.version_id = version.id
-        locked.process_state = "done"
-        locked.process_note = f"version {version.number}{charset_note}"
-        previous_sig = (
-            signature_from_bytes(current.minhash) if current and current.minhash else None
-        )
-        _join_cluster(session, index, article, sig, previous_sig)
-        result = "new_article" if version.number == 1 else "new_version"
-        return Outcome(capture.id, result, article.id, version.number)
+        for capture, item in prepared:
+            if capture.id not in pending:
+                outcome = Outcome(capture.id, "already_done")
+            elif isinstance(item, _Rejected):
+                writes.mark(capture.id, item.state, item.note)
+                outcome = Outcome(capture.id, item.result, note=item.note)
+            elif isinstance(item, _Revisit):
+                outcome = _link_unchanged(session, capture, writes)
+            else:
+                article = articles[capture.canonical_url]
+                outcome = _store_version(session, capture, item, article, index, writes, settings)
+            outcomes[capture.id] = outcome
+        # Before the commit: the version rows point at these records.
+        sync_version_records(settings)
+        index_documents(session, writes.documents)
+        if writes.last_seen:
+            session.execute(
+                _TOUCH_ARTICLE,
+                [{"b_id": id_, "b_seen": at} for id_, at in writes.last_seen.items()],
+            )
+        if writes.captures:
+            session.execute(_MARK_CAPTURE, writes.captures)
+    return outcomes
 
 
-def _lock_capture(session: Session, capture_id: int) -> Capture | None:
-    # FOR UPDATE serialises workers on PostgreSQL; SQLite's BEGIN IMMEDIATE already has.
-    return session.get(Capture, capture_id, with_for_update=True)
+def _claim(session: Session, capture_ids: list[int]) -> set[int]:
+    """Lock the captures, in id order; returns those still pending (others are done).
 
-
-def _article_for(session: Session, canonical_url: str, capture: Capture) -> Article:
-    article = session.scalar(
-        select(Article).where(Article.canonical_url == canonical_url).with_for_update()
+    FOR UPDATE serialises workers on PostgreSQL (the id order keeps two overlapping batches
+    from deadlocking); SQLite's BEGIN IMMEDIATE already has.
+    """
+    rows = session.execute(
+        select(_captures.c.id, _captures.c.process_state)
+        .where(_captures.c.id.in_(capture_ids))
+        .order_by(_captures.c.id)
+        .with_for_update()
     )
-    if article is None:
-        site_id = None
-        if capture.crawl_job_id is not None:
-            job = session.get(CrawlJob, capture.crawl_job_id)
-            site_id = job.site_id if job else None
-        article = Article(
-            canonical_url=canonical_url,
-            site_id=site_id,
-            first_seen=capture.fetched_at,
-            last_seen=capture.fetched_at,
+    return {capture_id for capture_id, state in rows if state == "pending"}
+
+
+def _lock_articles(session: Session, captures: list[_Capture]) -> dict[str, _ArticleState]:
+    """The articles of these captures' canonical URLs, locked, with their current versions.
+
+    Missing ones are created. Two workers creating one article race on the unique URL: ON
+    CONFLICT DO NOTHING makes the loser wait for the winner's commit, then read its row. Locks
+    are taken in URL order, so two batches sharing articles queue instead of deadlocking.
+    """
+    urls = sorted({capture.canonical_url for capture in captures})
+    if not urls:
+        return {}
+    found = _select_articles(session, urls)
+    missing = [url for url in urls if url not in found]
+    if missing:
+        first = {
+            url: min((c for c in captures if c.canonical_url == url), key=lambda c: c.fetched_at)
+            for url in missing
+        }
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(_articles).on_conflict_do_nothing(index_elements=["canonical_url"]),
+            [
+                {
+                    "canonical_url": url,
+                    "site_id": capture.site_id,
+                    "first_seen": capture.fetched_at,
+                    "last_seen": capture.fetched_at,
+                    "version_count": 0,
+                }
+                for url, capture in first.items()
+            ],
         )
-        session.add(article)
-        session.flush()
-    return article
+        found.update(_select_articles(session, missing))
+    return found
+
+
+def _select_articles(session: Session, urls: list[str]) -> dict[str, _ArticleState]:
+    rows = session.execute(
+        select(
+            _articles.c.canonical_url,
+            _articles.c.id,
+            _articles.c.version_count,
+            _articles.c.last_seen,
+            _versions.c.id.label("version_id"),
+            _versions.c.content_hash,
+            _versions.c.text,
+            _versions.c.minhash,
+        )
+        .select_from(
+            _articles.outerjoin(_versions, _versions.c.id == _articles.c.current_version_id)
+        )
+        .where(_articles.c.canonical_url.in_(urls))
+        .order_by(_articles.c.canonical_url)
+        .with_for_update(of=_articles)
+    )
+    return {url: _ArticleState(*state) for url, *state in rows}
+
+
+def _link_unchanged(session: Session, capture: _Capture, writes: _Writes) -> Outcome:
+    """A revisit repeats an earlier payload: link it to the version that payload became."""
+    original = session.execute(
+        select(_versions.c.id, _versions.c.number, _versions.c.article_id)
+        .join(_captures, _captures.c.version_id == _versions.c.id)
+        .where(_captures.c.record_id == capture.refers_to_record_id)
+    ).first()
+    if original is None:
+        note = "unchanged page that never held an article"
+        writes.mark(capture.id, "skipped", note)
+        return Outcome(capture.id, "skipped", note=note)
+    writes.mark(capture.id, "done", "unchanged", original.id)
+    writes.seen(original.article_id, capture.fetched_at)
+    return Outcome(capture.id, "unchanged", original.article_id, original.number)
+
+
+def _store_version(
+    session: Session,
+    capture: _Capture,
+    item: _Cleaned,
+    article: _ArticleState,
+    index: LshIndex,
+    writes: _Writes,
+    settings: Settings,
+) -> Outcome:
+    writes.seen(article.id, capture.fetched_at)
+    if article.content_hash == item.digest:
+        writes.mark(capture.id, "done", "unchanged" + item.charset_note, article.version_id)
+        return Outcome(capture.id, "unchanged", article.id, article.version_count)
+
+    number = article.version_count + 1
+    diff = word_diff(article.text, item.text) if article.text is not None else None
+    extracted = item.extracted
+    values: dict[str, Any] = {
+        "article_id": article.id,
+        "number": number,
+        "capture_id": capture.id,
+        "captured_at": capture.fetched_at,
+        "content_hash": item.digest,
+        "title": item.title,
+        "text": item.text,
+        "html": extracted.html,
+        "language": extracted.language,
+        "authors": list(extracted.authors),
+        "published": extracted.published,
+        "published_raw": extracted.published_raw,
+        "modified": extracted.modified,
+        "meta": _metadata(extracted),
+        "words_added": diff.added if diff else len(item.text.split()),
+        "words_removed": diff.removed if diff else 0,
+        "minhash": signature_to_bytes(item.sig),
+    }
+    values.update(_write_conversion_record(values, capture, settings))
+    version_id = session.execute(_INSERT_VERSION, values).scalar_one()
+    # Current before clustering: a later capture of this batch may match this article.
+    session.execute(
+        _NEW_CURRENT_VERSION,
+        {
+            "b_id": article.id,
+            "b_version": version_id,
+            "b_number": number,
+            "b_title": item.title,
+            "b_language": extracted.language,
+        },
+    )
+    previous_sig = signature_from_bytes(article.minhash) if article.minhash else None
+    join_cluster(session, article.id, item.sig, index, previous_sig)
+    writes.documents.append((version_id, article.id, item.key))
+    writes.mark(capture.id, "done", f"version {number}{item.charset_note}", version_id)
+    article.version_count, article.version_id = number, version_id
+    article.content_hash, article.text, article.minhash = item.digest, item.text, values["minhash"]
+    result = "new_article" if number == 1 else "new_version"
+    return Outcome(capture.id, result, article.id, number)
 
 
 def _metadata(extracted: ExtractedArticle) -> dict[str, Any]:
@@ -253,48 +490,55 @@ def _metadata(extracted: ExtractedArticle) -> dict[str, Any]:
     }
 
 
-def version_document(version: Version, article_url: str) -> dict[str, Any]:
-    """The cleaned version as JSON: what the conversion record holds and exports carry."""
+_DOCUMENT_FIELDS = (
+    "number", "title", "text", "language", "authors", "published", "published_raw",
+    "modified", "captured_at", "content_hash", "words_added", "words_removed", "meta", "html",
+)  # fmt: skip
+
+
+def version_document(version: Version | Mapping[str, Any], article_url: str) -> dict[str, Any]:
+    """The cleaned version as JSON: what the conversion record holds and exports carry.
+
+    ``version`` is a stored row or, while it is being stored, the column values.
+    """
+    if not isinstance(version, Mapping):
+        version = {name: getattr(version, name) for name in _DOCUMENT_FIELDS}
+    published, modified = version["published"], version["modified"]
     return {
         "url": article_url,
-        "version": version.number,
-        "title": version.title,
-        "text": version.text,
-        "language": version.language,
-        "authors": version.authors,
-        "published": version.published.isoformat() if version.published else None,
-        "published_raw": version.published_raw,
-        "modified": version.modified.isoformat() if version.modified else None,
-        "captured_at": version.captured_at.isoformat(),
-        "content_hash": version.content_hash,
-        "words_added": version.words_added,
-        "words_removed": version.words_removed,
-        "meta": version.meta,
-        "html": version.html,
+        "version": version["number"],
+        "title": version["title"],
+        "text": version["text"],
+        "language": version["language"],
+        "authors": version["authors"],
+        "published": published.isoformat() if published else None,
+        "published_raw": version["published_raw"],
+        "modified": modified.isoformat() if modified else None,
+        "captured_at": version["captured_at"].isoformat(),
+        "content_hash": version["content_hash"],
+        "words_added": version["words_added"],
+        "words_removed": version["words_removed"],
+        "meta": version["meta"],
+        "html": version["html"],
     }
 
 
-def _write_conversion_record(version: Version, capture: Capture, settings: Settings) -> None:
-    document = version_document(version, capture.canonical_url)
-    document["article_id"] = version.article_id
+def _write_conversion_record(
+    values: dict[str, Any], capture: _Capture, settings: Settings
+) -> dict[str, Any]:
+    """Write the version's WARC conversion record; returns the columns that locate it."""
+    document = version_document(values, capture.canonical_url)
+    document["article_id"] = values["article_id"]
     document["capture_record_id"] = capture.record_id
     written = write_version_record(
         settings,
         refers_to=capture.record_id,
-        target_uri=f"urn:newsvault:version:{version.article_id}:{version.number}",
+        target_uri=f"urn:newsvault:version:{values['article_id']}:{values['number']}",
         payload=json.dumps(document, ensure_ascii=False).encode("utf-8"),
     )
-    version.warc_name = written.warc_name
-    version.warc_offset = written.offset
-    version.warc_length = written.length
-    version.record_id = written.record_id
-
-
-def _join_cluster(
-    session: Session, index: LshIndex, article: Article, sig: Any, previous_sig: Any
-) -> None:
-    """Near-duplicates on other URLs join one cluster; nothing is ever dropped.
-
-    The rule lives in tasks/clusters.py, shared with ``newsvault reindex``.
-    """
-    join_cluster(session, article, sig, index, previous_sig)
+    return {
+        "warc_name": written.warc_name,
+        "warc_offset": written.offset,
+        "warc_length": written.length,
+        "record_id": written.record_id,
+    }

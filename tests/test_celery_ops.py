@@ -261,15 +261,15 @@ def test_sigkill_process_worker_mid_task_redelivers_once(
         return [task for tasks in replies.values() for task in tasks]
 
     victim = wait_for(busy, 20, interval=0.1, what="a task in progress")[0]  # type: ignore[index]
-    capture_id = victim["args"][0]
+    batch = victim["args"][0]  # the crawler queues captures in batches
     os.kill(victim["worker_pid"], signal.SIGKILL)
 
     wait_for(lambda: _pending(settings) == 0, 90, what="every capture processed")
     assert worker.alive()
     assert "SIGKILL" in worker.log() or "WorkerLostError" in worker.log()
     with session_scope(settings.index_url) as session:
-        capture = session.get(Capture, capture_id)
-        assert capture is not None and capture.process_state in ("done", "skipped")
+        states = session.scalars(select(Capture.process_state).where(Capture.id.in_(batch)))
+        assert set(states) <= {"done", "skipped"}
         errors = session.scalar(
             select(func.count(Capture.id)).where(Capture.process_state == "error")
         )

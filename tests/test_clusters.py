@@ -238,13 +238,13 @@ def test_a_bridging_article_merges_two_clusters(settings: Settings) -> None:
         articles = {}
         for url, sig in [("a1", story_a), ("a2", story_a), ("b1", story_b), ("b2", story_b)]:
             articles[url] = _store(session, f"{BASE}/{url}", sig)
-            join_cluster(session, articles[url], sig, index)
+            join_cluster(session, articles[url].id, sig, index)
         assert articles["a1"].cluster_id == articles["a2"].cluster_id
         assert articles["b1"].cluster_id == articles["b2"].cluster_id
         assert articles["a1"].cluster_id != articles["b1"].cluster_id
         lowest = min(articles["a1"].cluster_id or 0, articles["b1"].cluster_id or 0)
         articles["c"] = _store(session, f"{BASE}/c", bridge)
-        assert join_cluster(session, articles["c"], bridge, index) == lowest
+        assert join_cluster(session, articles["c"].id, bridge, index) == lowest
         session.flush()
         session.expire_all()
         assert {a.cluster_id for a in articles.values()} == {lowest}
