@@ -14,6 +14,7 @@ Also here: what ``newsvault clusters`` lists (:func:`list_clusters`).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,11 +23,12 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from storage.db import read_scope, session_scope
 from storage.models import Article, Cluster, Version, utcnow
 from tasks.dedup import LshIndex, is_near_duplicate, signature_from_bytes
 
 # How long to wait for a candidate another worker has indexed but not yet committed (see
-# _current_signatures). Its transaction is short (one version); past this it is taken as
+# join_late_candidates). Its transaction is short (one batch); past this it is taken as
 # rolled back.
 UNCOMMITTED_WAIT_SECONDS = 5.0
 _POLL_SECONDS = 0.05
@@ -38,6 +40,16 @@ class _Match:
     cluster_id: int | None
 
 
+@dataclass(frozen=True)
+class Joined:
+    """What :func:`join_cluster` did."""
+
+    cluster_id: int | None  # the cluster the article joined; None when nothing matched
+    # Candidates this transaction could not see yet: indexed by another worker whose
+    # transaction had not committed. Settle them with join_late_candidates after committing.
+    unseen: tuple[int, ...] = ()
+
+
 def join_cluster(
     session: Session,
     article_id: int,
@@ -46,56 +58,66 @@ def join_cluster(
     previous_sig: Any = None,
     *,
     created_at: datetime | None = None,
-) -> int | None:
+) -> Joined:
     """Put an article (its new signature ``sig``) in one cluster with its near-duplicates.
 
     ``previous_sig`` is the signature of the version ``sig`` replaces: the index holds each
     article's current text only. ``created_at`` stamps a cluster created here; reindex passes
-    the processing time so that rebuilding twice gives identical rows. Returns the cluster the
-    article joined, or None when nothing matched (a member that drifts away stays a member).
-    The article rows are updated here, in the caller's transaction.
+    the processing time so that rebuilding twice gives identical rows. A member that drifts
+    away stays a member. The article rows are updated here, in the caller's transaction.
     """
     if previous_sig is not None:
         index.remove(article_id, previous_sig)
     candidates = [other for other in index.query_and_insert(article_id, sig) if other != article_id]
-    matches = _verified_matches(session, sig, candidates)
-    if not matches:
-        return None
-    return _merge(session, article_id, matches, created_at)
-
-
-def _verified_matches(session: Session, sig: Any, candidates: list[int]) -> list[_Match]:
-    """Candidates whose current version is a near-duplicate of ``sig``."""
     if not candidates:
-        return []
-    found = _current_signatures(session, candidates)
+        return Joined(None)
+    found = _select_signatures(session, candidates)
+    unseen = tuple(other for other in candidates if other not in found)
+    matches = _verified(sig, found)
+    cluster_id = _merge(session, article_id, matches, created_at) if matches else None
+    return Joined(cluster_id, unseen)
+
+
+def join_late_candidates(
+    db_url: str, article_id: int, sig: Any, unseen: Sequence[int]
+) -> int | None:
+    """Finish a join once the article's transaction has committed; returns the cluster joined.
+
+    The index is shared and updated inside each worker's transaction, so a candidate can be
+    in Redis before its article is committed. It was indexed before us, so it did not see us;
+    if we skipped it, the pair would never be linked. So we wait for its commit, but not
+    inside our own transaction: two workers whose batches each hold a candidate of the other
+    would each wait for a commit the other cannot make. On PostgreSQL a new statement sees
+    the latest commits, so polling for a short while finds it. SQLite runs one writer at a
+    time: what is invisible there was rolled back, and waiting cannot help.
+    """
+    found: dict[int, tuple[int | None, bytes]] = {}
+    missing = list(unseen)
+    deadline = time.monotonic() + UNCOMMITTED_WAIT_SECONDS
+    while missing:
+        with read_scope(db_url) as session:
+            found.update(_select_signatures(session, missing))
+            can_wait = session.get_bind().dialect.name != "sqlite"
+        missing = [other for other in missing if other not in found]
+        if not can_wait or time.monotonic() >= deadline:
+            break
+        if missing:
+            time.sleep(_POLL_SECONDS)
+    if not _verified(sig, found):
+        return None
+    with session_scope(db_url) as session:
+        # Read again in this transaction: clusters may have merged while we waited.
+        matches = _verified(sig, _select_signatures(session, list(found)))
+        return _merge(session, article_id, matches, None) if matches else None
+
+
+def _verified(sig: Any, found: dict[int, tuple[int | None, bytes]]) -> list[_Match]:
+    """The candidates whose current version is a near-duplicate of ``sig``."""
     return [
         _Match(article_id, cluster_id)
         for article_id, (cluster_id, minhash) in sorted(found.items())
         if is_near_duplicate(sig, signature_from_bytes(minhash))
     ]
-
-
-def _current_signatures(
-    session: Session, candidates: list[int]
-) -> dict[int, tuple[int | None, bytes]]:
-    """(cluster id, current signature) of each candidate, waiting for uncommitted ones.
-
-    The index is shared and updated inside each worker's transaction: a candidate can be in
-    Redis before its article is committed. It was indexed before us, so it did not see us;
-    if we skipped it, the pair would never be linked. On PostgreSQL each statement sees the
-    latest commits, so polling for a short while finds it. SQLite runs one writer at a time:
-    what is invisible there was rolled back, and waiting cannot help.
-    """
-    found = _select_signatures(session, candidates)
-    can_wait = session.get_bind().dialect.name != "sqlite"
-    deadline = time.monotonic() + UNCOMMITTED_WAIT_SECONDS
-    missing = [other for other in candidates if other not in found]
-    while missing and can_wait and time.monotonic() < deadline:
-        time.sleep(_POLL_SECONDS)
-        found.update(_select_signatures(session, missing))
-        missing = [other for other in missing if other not in found]
-    return found
 
 
 def _select_signatures(

@@ -276,7 +276,7 @@ class _Block:
 
 
 def _trafilatura(source: str, url: str) -> Any:
-    """trafilatura's Document, or None when it finds nothing (or trips on the page).
+    """trafilatura's Document for the main text, or None when it finds nothing (or trips).
 
     Its own extractor runs first alone (`fast`): on article pages it is right and the
     readability/jusText comparison costs about a third of the time. Only when that finds
@@ -297,11 +297,22 @@ def _run_trafilatura(source: str, url: str, *, fast: bool) -> Any:
             include_tables=False,
             include_formatting=True,
             include_links=True,
-            with_metadata=True,
+            with_metadata=False,  # asked for separately, only when needed (see _LazyDoc)
             deduplicate=False,
         )
     except Exception:
         # A third-party parser on hostile input: whatever it trips on means "found nothing".
+        return None
+
+
+def _trafilatura_metadata(source: str, url: str) -> Any:
+    """trafilatura's metadata (htmldate included), or None when it trips on the page."""
+    try:
+        tree = trafilatura.load_html(source)
+        if tree is None:
+            return None
+        return trafilatura.extract_metadata(tree, default_url=url or None)
+    except Exception:  # as above: a third-party parser on hostile input
         return None
 
 
@@ -311,26 +322,36 @@ def _doc_words(doc: Any) -> int:
 
 
 class _LazyDoc:
-    """trafilatura's result, computed on first use: with a working body selector and rich
-    metadata it is never needed, and it is most of the cost of a page."""
+    """trafilatura's two answers, each computed on first use: the main text (most of the cost
+    of a page, never needed when a body selector works) and the metadata (the last-resort
+    source: on pages with JSON-LD and OpenGraph it is rarely asked for, and on pages with many
+    links and meta tags it costs as much as the main text)."""
 
     def __init__(self, source: str, url: str) -> None:
         self._source, self._url = source, url
-        self._done = False
-        self._doc: Any = None
+        self._body: Any = _NOT_YET
+        self._metadata: Any = _NOT_YET
 
     def get(self) -> Any:
-        if not self._done:
-            self._doc, self._done = _trafilatura(self._source, self._url), True
-        return self._doc
+        if self._body is _NOT_YET:
+            self._body = _trafilatura(self._source, self._url)
+        return self._body
+
+    def _meta(self) -> Any:
+        if self._metadata is _NOT_YET:
+            self._metadata = _trafilatura_metadata(self._source, self._url)
+        return self._metadata
 
     def field(self, name: str) -> str | None:
-        value = getattr(self.get(), name, None)
+        value = getattr(self._meta(), name, None)
         return tidy(value) if isinstance(value, str) and value.strip() else None
 
     def strings(self, name: str) -> list[str]:
-        value = getattr(self.get(), name, None) or []
+        value = getattr(self._meta(), name, None) or []
         return [tidy(v) for v in value if isinstance(v, str) and v.strip()]
+
+
+_NOT_YET = object()
 
 
 def _trafilatura_blocks(doc: Any, url: str) -> list[_Block]:

@@ -33,7 +33,7 @@ from storage.db import read_scope, session_scope
 from storage.models import Article, Capture, CrawlJob, Site, Version
 from storage.search import index_documents
 from storage.warc import read_record
-from tasks.clusters import join_cluster
+from tasks.clusters import join_cluster, join_late_candidates
 from tasks.decode import DecodedPage, decode_html
 from tasks.dedup import LshIndex, Signature, signature, signature_from_bytes, signature_to_bytes
 from tasks.diff import word_diff
@@ -134,6 +134,8 @@ class _Writes:
     captures: list[dict[str, Any]] = field(default_factory=list)
     last_seen: dict[int, datetime] = field(default_factory=dict)
     documents: list[tuple[int, int, str]] = field(default_factory=list)
+    # (article id, signature, candidates not yet committed): joined after the commit.
+    late_joins: list[tuple[int, Signature, tuple[int, ...]]] = field(default_factory=list)
 
     def mark(self, capture_id: int, state: str, note: str, version_id: int | None = None) -> None:
         self.captures.append(
@@ -330,6 +332,8 @@ def _store(prepared: list[tuple[_Capture, _Prepared]], settings: Settings) -> di
             )
         if writes.captures:
             session.execute(_MARK_CAPTURE, writes.captures)
+    for article_id, sig, unseen in writes.late_joins:
+        join_late_candidates(settings.index_url, article_id, sig, unseen)
     return outcomes
 
 
@@ -471,7 +475,9 @@ def _store_version(
         },
     )
     previous_sig = signature_from_bytes(article.minhash) if article.minhash else None
-    join_cluster(session, article.id, item.sig, index, previous_sig)
+    joined = join_cluster(session, article.id, item.sig, index, previous_sig)
+    if joined.unseen:
+        writes.late_joins.append((article.id, item.sig, joined.unseen))
     writes.documents.append((version_id, article.id, item.key))
     writes.mark(capture.id, "done", f"version {number}{item.charset_note}", version_id)
     article.version_count, article.version_id = number, version_id

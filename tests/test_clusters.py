@@ -244,7 +244,7 @@ def test_a_bridging_article_merges_two_clusters(settings: Settings) -> None:
         assert articles["a1"].cluster_id != articles["b1"].cluster_id
         lowest = min(articles["a1"].cluster_id or 0, articles["b1"].cluster_id or 0)
         articles["c"] = _store(session, f"{BASE}/c", bridge)
-        assert join_cluster(session, articles["c"].id, bridge, index) == lowest
+        assert join_cluster(session, articles["c"].id, bridge, index).cluster_id == lowest
         session.flush()
         session.expire_all()
         assert {a.cluster_id for a in articles.values()} == {lowest}
