@@ -35,6 +35,7 @@ from dateutil import parser as date_parser
 from lxml import etree
 from soupsieve import SelectorSyntaxError
 
+from tasks.page_metadata import page_metadata
 from tasks.schema_org import ARTICLE_TYPES
 
 # ---------------------------------------------------------------------------------------------
@@ -308,10 +309,7 @@ def _run_trafilatura(source: str, url: str, *, fast: bool) -> Any:
 def _trafilatura_metadata(source: str, url: str) -> Any:
     """trafilatura's metadata (htmldate included), or None when it trips on the page."""
     try:
-        tree = trafilatura.load_html(source)
-        if tree is None:
-            return None
-        return trafilatura.extract_metadata(tree, default_url=url or None)
+        return page_metadata(source, url or None)
     except Exception:  # as above: a third-party parser on hostile input
         return None
 
