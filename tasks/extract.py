@@ -189,7 +189,7 @@ def _extract(
 ) -> ExtractedArticle | NotAnArticle:
     meta = _Meta.from_tree(tree)
     ld = _json_ld_article(tree)
-    doc = _LazyDoc(source, url)  # the main text, and the last-resort metadata source
+    doc = _LazyDoc(source, tree, url)  # the main text, and the last-resort metadata source
     notes: list[str] = []
     # One bs4 parse shared by all selectors (bs4 is several times slower than lxml).
     soup = BeautifulSoup(source, "lxml") if any(vars(sel).values()) else None
@@ -243,9 +243,16 @@ def _looks_binary(text: str) -> bool:
     return len(_BINARY_RE.findall(head)) > max(8, len(head) // 20)
 
 
+# The options trafilatura parses with (comments and processing instructions dropped), so the
+# one tree parsed here serves our metadata readers, trafilatura's extractor and its metadata.
+_PARSER = lxml.html.HTMLParser(
+    collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
+)
+
+
 def _parse(source: str) -> lxml.html.HtmlElement | None:
     try:
-        return lxml.html.document_fromstring(source)
+        return lxml.html.document_fromstring(source, parser=_PARSER)
     except (etree.ParserError, ValueError, etree.LxmlError):
         return None
 
@@ -276,23 +283,25 @@ class _Block:
     container: tuple[str, int] | None = None  # ("ul"|"ol"|"blockquote", group id)
 
 
-def _trafilatura(source: str, url: str) -> Any:
+def _trafilatura(tree: lxml.html.HtmlElement) -> Any:
     """trafilatura's Document for the main text, or None when it finds nothing (or trips).
 
     Its own extractor runs first alone (`fast`): on article pages it is right and the
     readability/jusText comparison costs about a third of the time. Only when that finds
     less than an article's worth of text do we pay for the fallbacks."""
-    doc = _run_trafilatura(source, url, fast=True)
+    doc = _run_trafilatura(tree, fast=True)
     if _doc_words(doc) >= _MIN_WORDS:
         return doc
-    return _run_trafilatura(source, url, fast=False) or doc
+    return _run_trafilatura(tree, fast=False) or doc
 
 
-def _run_trafilatura(source: str, url: str, *, fast: bool) -> Any:
+def _run_trafilatura(tree: lxml.html.HtmlElement, *, fast: bool) -> Any:
     try:
         return trafilatura.bare_extraction(
-            source,
-            url=url or None,
+            tree,  # it works on its own copy
+            # No URL: trafilatura would resolve every link of the page (navigation included)
+            # against it, about a tenth of its time; _render resolves the body's links.
+            url=None,
             fast=fast,
             include_comments=False,
             include_tables=False,
@@ -306,10 +315,10 @@ def _run_trafilatura(source: str, url: str, *, fast: bool) -> Any:
         return None
 
 
-def _trafilatura_metadata(source: str, url: str) -> Any:
+def _trafilatura_metadata(source: str, tree: lxml.html.HtmlElement, url: str) -> Any:
     """trafilatura's metadata (htmldate included), or None when it trips on the page."""
     try:
-        return page_metadata(source, url or None)
+        return page_metadata(source, url or None, tree=tree)
     except Exception:  # as above: a third-party parser on hostile input
         return None
 
@@ -325,19 +334,19 @@ class _LazyDoc:
     source: on pages with JSON-LD and OpenGraph it is rarely asked for, and on pages with many
     links and meta tags it costs as much as the main text)."""
 
-    def __init__(self, source: str, url: str) -> None:
-        self._source, self._url = source, url
+    def __init__(self, source: str, tree: lxml.html.HtmlElement, url: str) -> None:
+        self._source, self._tree, self._url = source, tree, url
         self._body: Any = _NOT_YET
         self._metadata: Any = _NOT_YET
 
     def get(self) -> Any:
         if self._body is _NOT_YET:
-            self._body = _trafilatura(self._source, self._url)
+            self._body = _trafilatura(self._tree)
         return self._body
 
     def _meta(self) -> Any:
         if self._metadata is _NOT_YET:
-            self._metadata = _trafilatura_metadata(self._source, self._url)
+            self._metadata = _trafilatura_metadata(self._source, self._tree, self._url)
         return self._metadata
 
     def field(self, name: str) -> str | None:

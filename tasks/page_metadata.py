@@ -55,16 +55,22 @@ AUTHOR_MARKERS = (
 
 def may_name_an_author(source: str) -> bool:
     """False when no author XPath of trafilatura can match anything in ``source``."""
+    # Lower-casing once and scanning for each word is several times faster than one
+    # case-insensitive regular expression of the alternatives.
     lowered = source.lower()
     return any(marker in lowered for marker in AUTHOR_MARKERS)
 
 
-def page_metadata(source: str, url: str | None) -> Document | None:
+def page_metadata(
+    source: str, url: str | None, *, tree: HtmlElement | None = None
+) -> Document | None:
     """``trafilatura.extract_metadata(source, default_url=url)``, answering the same, faster.
 
-    None when the page cannot be parsed.
+    ``tree``: the source already parsed (read, never changed). None when the page cannot be
+    parsed.
     """
-    tree = load_html(source)
+    if tree is None:
+        tree = load_html(source)
     if tree is None:
         return None
     return _metadata(tree, url, author_search=may_name_an_author(source))
