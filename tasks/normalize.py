@@ -148,5 +148,18 @@ def matching_tokens(text: str) -> list[str]:
 
 def content_hash(title: str, text: str) -> str:
     """SHA-256 hex of the title's and text's matching keys: equal for the "same" content."""
-    key = matching_key(title) + "\n" + matching_key(text)
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return hash_of_keys(matching_key(title), matching_key(text))
+
+
+def hash_of_keys(title_key: str, text_key: str) -> str:
+    """:func:`content_hash` from matching keys already computed."""
+    return hashlib.sha256((title_key + "\n" + text_key).encode("utf-8")).hexdigest()
+
+
+def joined_key(title_key: str, text_key: str) -> str:
+    """``matching_key(title + "\n" + text)`` from the two keys already computed.
+
+    The key never spans the line break (NFKC does not compose across it, and an alef run
+    cannot cross it), so joining the keys gives the same string without a second pass.
+    """
+    return f"{title_key} {text_key}" if title_key and text_key else title_key or text_key

@@ -1,13 +1,17 @@
-"""trafilatura's page metadata, without the author search when it cannot find anything.
+"""trafilatura's page metadata, without the searches that cannot find anything.
 
 ``trafilatura.extract_metadata`` is our last-resort source for a page's site name, author,
 date, categories, tags and image (tasks/extract.py asks only when the page declares none).
-Its author search copies the whole tree and runs three XPath scans over it: on a page with
-long navigation that is most of the cost of extracting the page, and on pages without a
-byline it finds nothing. Every one of those XPath expressions needs one of a few words in
-an attribute or a tag name (``author``, ``byline``, ``writer``...), so a page whose source
-holds none of them cannot match, and the search is skipped. Everything else is trafilatura's
-own ``extract_metadata``, step for step (trafilatura 2.x); tests/test_page_metadata.py checks
+Its author search copies the whole tree and runs three XPath scans over it, and its category
+and tag searches run ten more: on a page with long navigation that costs as much as
+extracting the page, and on pages without a byline or category links they find nothing.
+
+Every author expression needs one of a few words in an attribute or a tag name (``author``,
+``byline``, ``writer``...), and a category or tag is only taken from a link whose address
+holds ``/categor`` or ``/tag``: a page whose source holds none of them cannot match, and the
+search is skipped. (A page that wrote those words with character references in its markup
+would be missed; no real page does.) Everything else is trafilatura's own
+``extract_metadata``, step for step (trafilatura 2.x); tests/test_page_metadata.py checks
 that the answers are identical, and that the words cover trafilatura's expressions.
 """
 
@@ -18,6 +22,7 @@ from typing import Any
 
 from courlan import extract_domain
 from htmldate import find_date
+from lxml.etree import XPath
 from lxml.html import HtmlElement
 from trafilatura.metadata import (
     META_URL,
@@ -31,7 +36,7 @@ from trafilatura.metadata import (
     extract_url,
 )
 from trafilatura.settings import Document, set_date_params
-from trafilatura.utils import load_html
+from trafilatura.utils import line_processing, load_html
 
 # Lower-cased: every literal of trafilatura.xpaths.AUTHOR_XPATHS contains one of these (or,
 # for ``//author``, is the tag name). The XPaths are case-sensitive; this check is not.
@@ -53,11 +58,22 @@ AUTHOR_MARKERS = (
 )
 
 
+# What a link's address must hold for trafilatura to take it as a category or a tag (the
+# filter of extract_catstags).
+CATEGORY_LINK_MARKER = "/categor"
+TAG_LINK_MARKER = "/tag"
+# extract_catstags's fallback for categories, when no link qualifies.
+_SECTION_META = XPath(
+    './/head//meta[@property="article:section" or contains(@name, "subject")][@content]'
+)
+
+
 def may_name_an_author(source: str) -> bool:
     """False when no author XPath of trafilatura can match anything in ``source``."""
-    # Lower-casing once and scanning for each word is several times faster than one
-    # case-insensitive regular expression of the alternatives.
-    lowered = source.lower()
+    return _may_name_an_author(source.lower())
+
+
+def _may_name_an_author(lowered: str) -> bool:
     return any(marker in lowered for marker in AUTHOR_MARKERS)
 
 
@@ -73,12 +89,12 @@ def page_metadata(
         tree = load_html(source)
     if tree is None:
         return None
-    return _metadata(tree, url, author_search=may_name_an_author(source))
+    return _metadata(tree, url, source.lower())
 
 
-def _metadata(tree: HtmlElement, default_url: str | None, *, author_search: bool) -> Document:
+def _metadata(tree: HtmlElement, default_url: str | None, lowered: str) -> Document:
     # trafilatura.metadata.extract_metadata with its defaults (extensive date search, no
-    # author blacklist); the one change is the guarded author search.
+    # author blacklist); the changes are the guarded searches.
     date_config: dict[str, Any] = set_date_params(True)
     metadata = examine_meta(tree)
     if metadata.author and " " not in metadata.author:
@@ -87,7 +103,7 @@ def _metadata(tree: HtmlElement, default_url: str | None, *, author_search: bool
         metadata = extract_meta_json(tree, metadata)
     if not metadata.title:
         metadata.title = extract_title(tree)
-    if not metadata.author and author_search:
+    if not metadata.author and _may_name_an_author(lowered):
         metadata.author = extract_author(tree)
     if not metadata.url:
         metadata.url = extract_url(tree, default_url)
@@ -110,9 +126,14 @@ def _metadata(tree: HtmlElement, default_url: str | None, *, author_search: bool
         if match:
             metadata.sitename = match[1]
     if not metadata.categories:
-        metadata.categories = extract_catstags("category", tree)
+        if CATEGORY_LINK_MARKER in lowered:
+            metadata.categories = extract_catstags("category", tree)
+        else:
+            sections = (element.attrib["content"] for element in _SECTION_META(tree))
+            lines = (line_processing(section) for section in sections if section)
+            metadata.categories = [line for line in dict.fromkeys(lines) if line]
     if not metadata.tags:
-        metadata.tags = extract_catstags("tag", tree)
+        metadata.tags = extract_catstags("tag", tree) if TAG_LINK_MARKER in lowered else []
     metadata.license = extract_license(tree)
     metadata.filedate = date_config.get("max_date")
     metadata.clean_and_trim()

@@ -39,7 +39,7 @@ from tasks.dedup import LshIndex, Signature, signature, signature_from_bytes, si
 from tasks.diff import word_diff
 from tasks.extract import ExtractedArticle, NotAnArticle, Selectors, extract_article
 from tasks.lsh import near_duplicate_index
-from tasks.normalize import clean_text, content_hash, matching_key
+from tasks.normalize import clean_text, hash_of_keys, joined_key, matching_key
 
 if TYPE_CHECKING:
     from newsvault.config import Settings
@@ -257,11 +257,11 @@ def _prepare(capture: _Capture, settings: Settings) -> _Prepared:
         return _Rejected("skipped", "not_article", extracted.reason + charset_note)
     title = clean_text(extracted.title)
     text = clean_text(extracted.text)
+    title_key, text_key = matching_key(title), matching_key(text)
     # One key serves the signature and the search index (storage.search.document_key).
-    key = matching_key(f"{title}\n{text}")
-    return _Cleaned(
-        extracted, title, text, content_hash(title, text), key, signature(key), charset_note
-    )
+    key = joined_key(title_key, text_key)
+    digest = hash_of_keys(title_key, text_key)
+    return _Cleaned(extracted, title, text, digest, key, signature(key), charset_note)
 
 
 def extract_capture(

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import random
 from importlib import resources
 
 import pytest
 
-from tasks.normalize import clean_text, content_hash, matching_key, matching_tokens
+from tasks.normalize import (
+    clean_text,
+    content_hash,
+    hash_of_keys,
+    joined_key,
+    matching_key,
+    matching_tokens,
+)
 
 SEED_LINES = (
     resources.files("newsvault.sample_site")
@@ -155,6 +163,31 @@ def test_content_hash_is_sha256_of_keys() -> None:
     expected = hashlib.sha256(b"title\nbody text").hexdigest()
     assert content_hash("Title!", "Body  text.") == expected
     assert content_hash("a", "b c") != content_hash("a b", "c")
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("قاآني يصل", "آقا قال: «نعم»"),  # alefs on both sides of the break
+        ("Title ending with e", "\u0301combining mark first"),  # NFKC must not compose across
+        ("", "only a body"),
+        ("only a title", ""),
+        ("", ""),
+        ("  spaced  ", "\n\n body \n"),
+    ],
+)
+def test_keys_joined_equal_the_key_of_the_joined_text(title: str, text: str) -> None:
+    # The pipeline computes each key once and joins them; reindex keys the joined text.
+    title_key, text_key = matching_key(title), matching_key(text)
+    assert joined_key(title_key, text_key) == matching_key(f"{title}\n{text}")
+    assert hash_of_keys(title_key, text_key) == content_hash(title, text)
+
+
+def test_keys_joined_on_every_seed_line_pair() -> None:
+    for title, text in itertools.pairwise(SEED_LINES):
+        assert joined_key(matching_key(title), matching_key(text)) == matching_key(
+            f"{title}\n{text}"
+        )
 
 
 # --- clean_text -----------------------------------------------------------------------------

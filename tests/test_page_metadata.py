@@ -21,6 +21,13 @@ from tests.pages import arabic_article_page, english_article_page, section_page
 
 URL = "https://news.example/2021/05/story.html"
 
+_CATEGORY_AND_TAG_LINKS = [
+    '<div class="entry-meta"><a href="/category/world/">World</a></div>',
+    '<div class="tags"><a href="/tag/iran/">Iran</a><a href="/tags/syria/">Syria</a></div>',
+    '<footer class="entry-footer"><a href="/categories/politics/">Politics</a></footer>',
+    '<p class="entry-tags"><a href="/tag/gaza/">Gaza</a></p>',
+]
+
 _BYLINES = [
     '<p class="byline">By Jane Doe</p>',
     '<a rel="author" href="/jane">Jane Doe</a>',
@@ -54,6 +61,10 @@ def _pages() -> list[str]:
         english_article_page(author=""),
         section_page(),
         *(_bare_page(byline) for byline in _BYLINES),
+        *(_bare_page(links) for links in _CATEGORY_AND_TAG_LINKS),
+        _bare_page("").replace(
+            "</head>", '<meta property="article:section" content="World"></head>'
+        ),
         _bare_page(""),
         *(article_page(doc, corpus.docs).decode() for doc in corpus.docs[:4]),
         *(body.decode() for body in generated),
@@ -79,6 +90,12 @@ def test_a_byline_is_still_found(byline: str) -> None:
     assert may_name_an_author(page)
     metadata = page_metadata(page, URL)
     assert metadata is not None and metadata.author
+
+
+@pytest.mark.parametrize("links", _CATEGORY_AND_TAG_LINKS)
+def test_category_and_tag_links_are_still_found(links: str) -> None:
+    metadata = page_metadata(_bare_page(links), URL)
+    assert metadata is not None and (metadata.categories or metadata.tags)
 
 
 def test_a_page_without_marker_words_skips_the_search() -> None:
