@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 # Captures per processing task: each batch is stored in one transaction (tasks/pipeline.py).
 # Large enough to share a commit and an fsync, small enough that workers finish together.
-PROCESS_BATCH = 8
+PROCESS_BATCH = 16
 
 
 def submit_captures(

@@ -35,7 +35,13 @@ from storage.search import index_documents
 from storage.warc import read_record
 from tasks.clusters import join_cluster, join_late_candidates
 from tasks.decode import DecodedPage, decode_html
-from tasks.dedup import LshIndex, Signature, signature, signature_from_bytes, signature_to_bytes
+from tasks.dedup import (
+    LshIndex,
+    Signature,
+    signature,
+    signature_from_bytes,
+    signature_to_bytes,
+)
 from tasks.diff import word_diff
 from tasks.extract import ExtractedArticle, NotAnArticle, Selectors, extract_article
 from tasks.lsh import near_duplicate_index
@@ -125,6 +131,20 @@ class _ArticleState:
     content_hash: str | None
     text: str | None
     minhash: bytes | None
+    # The current version when this batch made it: a _NewVersion not inserted yet.
+    planned: _NewVersion | None = None
+
+
+@dataclass
+class _NewVersion:
+    """A version planned in this batch: its row, inserted with the batch's other versions."""
+
+    capture: _Capture
+    item: _Cleaned
+    article: _ArticleState
+    values: dict[str, Any]
+    previous_minhash: bytes | None
+    version_id: int | None = None
 
 
 @dataclass
@@ -136,6 +156,9 @@ class _Writes:
     documents: list[tuple[int, int, str]] = field(default_factory=list)
     # (article id, signature, candidates not yet committed): joined after the commit.
     late_joins: list[tuple[int, Signature, tuple[int, ...]]] = field(default_factory=list)
+    new_versions: list[_NewVersion] = field(default_factory=list)
+    # Captures unchanged from a version this batch planned: marked once it has its id.
+    unchanged_from_planned: list[tuple[int, str, _NewVersion]] = field(default_factory=list)
 
     def mark(self, capture_id: int, state: str, note: str, version_id: int | None = None) -> None:
         self.captures.append(
@@ -160,7 +183,8 @@ _TOUCH_ARTICLE = (
     .where(_articles.c.id == bindparam("b_id"), _articles.c.last_seen < bindparam("b_seen"))
     .values(last_seen=bindparam("b_seen"))
 )
-_INSERT_VERSION = _versions.insert().returning(_versions.c.id)
+# In the order of the rows given: SQLAlchemy's "insertmanyvalues" inserts them in one statement.
+_INSERT_VERSION = _versions.insert().returning(_versions.c.id, sort_by_parameter_order=True)
 _NEW_CURRENT_VERSION = (
     update(_articles)
     .where(_articles.c.id == bindparam("b_id"))
@@ -310,18 +334,24 @@ def _store(prepared: list[tuple[_Capture, _Prepared]], settings: Settings) -> di
             session,
             [c for c, item in prepared if c.id in pending and isinstance(item, _Cleaned)],
         )
+        revisits: list[_Capture] = []
         for capture, item in prepared:
             if capture.id not in pending:
-                outcome = Outcome(capture.id, "already_done")
+                outcomes[capture.id] = Outcome(capture.id, "already_done")
             elif isinstance(item, _Rejected):
                 writes.mark(capture.id, item.state, item.note)
-                outcome = Outcome(capture.id, item.result, note=item.note)
+                outcomes[capture.id] = Outcome(capture.id, item.result, note=item.note)
             elif isinstance(item, _Revisit):
-                outcome = _link_unchanged(session, capture, writes)
+                revisits.append(capture)
             else:
                 article = articles[capture.canonical_url]
-                outcome = _store_version(session, capture, item, article, index, writes, settings)
-            outcomes[capture.id] = outcome
+                outcomes[capture.id] = _plan_version(capture, item, article, writes, settings)
+        _insert_versions(session, writes, index)
+        _mark_captures(session, writes)
+        # After the marks: a revisit's original may be a capture of this batch.
+        for capture in revisits:
+            outcomes[capture.id] = _link_unchanged(session, capture, writes)
+        _mark_captures(session, writes)
         # Before the commit: the version rows point at these records.
         sync_version_records(settings)
         index_documents(session, writes.documents)
@@ -330,11 +360,15 @@ def _store(prepared: list[tuple[_Capture, _Prepared]], settings: Settings) -> di
                 _TOUCH_ARTICLE,
                 [{"b_id": id_, "b_seen": at} for id_, at in writes.last_seen.items()],
             )
-        if writes.captures:
-            session.execute(_MARK_CAPTURE, writes.captures)
     for article_id, sig, unseen in writes.late_joins:
         join_late_candidates(settings.index_url, article_id, sig, unseen)
     return outcomes
+
+
+def _mark_captures(session: Session, writes: _Writes) -> None:
+    if writes.captures:
+        session.execute(_MARK_CAPTURE, writes.captures)
+        writes.captures.clear()
 
 
 def _claim(session: Session, capture_ids: list[int]) -> set[int]:
@@ -425,18 +459,17 @@ def _link_unchanged(session: Session, capture: _Capture, writes: _Writes) -> Out
     return Outcome(capture.id, "unchanged", original.article_id, original.number)
 
 
-def _store_version(
-    session: Session,
-    capture: _Capture,
-    item: _Cleaned,
-    article: _ArticleState,
-    index: LshIndex,
-    writes: _Writes,
-    settings: Settings,
+def _plan_version(
+    capture: _Capture, item: _Cleaned, article: _ArticleState, writes: _Writes, settings: Settings
 ) -> Outcome:
+    """Compare with the article's current version; plan a new version if the text changed."""
     writes.seen(article.id, capture.fetched_at)
     if article.content_hash == item.digest:
-        writes.mark(capture.id, "done", "unchanged" + item.charset_note, article.version_id)
+        note = "unchanged" + item.charset_note
+        if article.planned is not None:
+            writes.unchanged_from_planned.append((capture.id, note, article.planned))
+        else:
+            writes.mark(capture.id, "done", note, article.version_id)
         return Outcome(capture.id, "unchanged", article.id, article.version_count)
 
     number = article.version_count + 1
@@ -462,28 +495,55 @@ def _store_version(
         "minhash": signature_to_bytes(item.sig),
     }
     values.update(_write_conversion_record(values, capture, settings))
-    version_id = session.execute(_INSERT_VERSION, values).scalar_one()
-    # Current before clustering: a later capture of this batch may match this article.
-    session.execute(
-        _NEW_CURRENT_VERSION,
-        {
-            "b_id": article.id,
-            "b_version": version_id,
-            "b_number": number,
-            "b_title": item.title,
-            "b_language": extracted.language,
-        },
-    )
-    previous_sig = signature_from_bytes(article.minhash) if article.minhash else None
-    joined = join_cluster(session, article.id, item.sig, index, previous_sig)
-    if joined.unseen:
-        writes.late_joins.append((article.id, item.sig, joined.unseen))
-    writes.documents.append((version_id, article.id, item.key))
-    writes.mark(capture.id, "done", f"version {number}{item.charset_note}", version_id)
-    article.version_count, article.version_id = number, version_id
+    planned = _NewVersion(capture, item, article, values, article.minhash)
+    writes.new_versions.append(planned)
+    # A later capture of this article in the batch compares with this version.
+    article.version_count, article.planned = number, planned
     article.content_hash, article.text, article.minhash = item.digest, item.text, values["minhash"]
     result = "new_article" if number == 1 else "new_version"
     return Outcome(capture.id, result, article.id, number)
+
+
+def _insert_versions(session: Session, writes: _Writes, index: LshIndex) -> None:
+    """Insert the batch's versions, make them current, then cluster them, in batch order.
+
+    Current before clustering: a capture of this batch may match an article of this batch.
+    """
+    if not writes.new_versions:
+        return
+    ids = session.execute(
+        _INSERT_VERSION, [planned.values for planned in writes.new_versions]
+    ).scalars()
+    current: dict[int, _NewVersion] = {}
+    for planned, version_id in zip(writes.new_versions, ids, strict=True):
+        planned.version_id = version_id
+        current[planned.article.id] = planned  # the last of an article's versions wins
+        number = planned.values["number"]
+        note = f"version {number}{planned.item.charset_note}"
+        writes.mark(planned.capture.id, "done", note, version_id)
+        writes.documents.append((version_id, planned.article.id, planned.item.key))
+    for capture_id, note, planned in writes.unchanged_from_planned:
+        writes.mark(capture_id, "done", note, planned.version_id)
+    session.execute(
+        _NEW_CURRENT_VERSION,
+        [
+            {
+                "b_id": article_id,
+                "b_version": planned.version_id,
+                "b_number": planned.values["number"],
+                "b_title": planned.values["title"],
+                "b_language": planned.values["language"],
+            }
+            for article_id, planned in current.items()
+        ],
+    )
+    for planned in writes.new_versions:
+        minhash = planned.previous_minhash
+        previous_sig = signature_from_bytes(minhash) if minhash else None
+        article_id = planned.article.id
+        joined = join_cluster(session, article_id, planned.item.sig, index, previous_sig)
+        if joined.unseen:
+            writes.late_joins.append((article_id, planned.item.sig, joined.unseen))
 
 
 def _metadata(extracted: ExtractedArticle) -> dict[str, Any]:

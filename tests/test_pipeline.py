@@ -7,6 +7,7 @@ processed; each bad input must end as a recorded outcome, never a traceback.
 from __future__ import annotations
 
 import gzip
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -26,7 +27,7 @@ from storage.fetch import Fetch
 from storage.models import Article, Capture, Version
 from storage.warc import read_record
 from tasks.lsh import forget_indexes
-from tasks.pipeline import process_capture
+from tasks.pipeline import process_capture, process_captures
 
 BASE = "http://127.0.0.1:8741"
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -121,6 +122,35 @@ def test_edited_article_becomes_version_two_with_a_diff(settings: Settings) -> N
     assert [v.number for v in versions] == [1, 2]
     assert "Correction" in versions[1].text
     assert versions[1].words_added > 0 and versions[1].words_removed > 0
+
+
+def test_one_batch_holding_an_article_its_edit_and_refetches(settings: Settings) -> None:
+    # The crawler queues captures in batches, each stored in one transaction: captures of
+    # one article in one batch must see each other as if processed one by one.
+    day = timedelta(days=1)
+    first = page_fetch(EDITED_ARTICLE_PATH)
+    edited = page_fetch(EDITED_ARTICLE_PATH, edition=2, at=T0 + day)
+    same_bytes = page_fetch(EDITED_ARTICLE_PATH, edition=2, at=T0 + 2 * day)  # a revisit
+    same_text = page_fetch(EDITED_ARTICLE_PATH, edition=2, at=T0 + 3 * day)
+    same_text = replace(same_text, body=same_text.body + b"<!-- other bytes, same text -->")
+    with Archive(settings) as archive:
+        for fetch in (first, edited, same_bytes, same_text):
+            archive.add(fetch)
+        ids = archive.commit()
+    outcomes = process_captures(ids, settings)
+    assert [o.result for o in outcomes] == ["new_article", "new_version", "unchanged", "unchanged"]
+    assert [o.version for o in outcomes] == [1, 2, 2, 2]
+    with session_scope(settings.index_url) as session:
+        versions = {v.number: v.id for v in session.scalars(select(Version))}
+        captures = [session.get(Capture, capture_id) for capture_id in ids]
+        linked = [capture.version_id for capture in captures if capture]
+        kinds = [capture.record_type for capture in captures if capture]
+        article = session.scalars(select(Article)).one()
+    assert kinds == ["response", "response", "revisit", "response"]
+    assert linked == [versions[1], versions[2], versions[2], versions[2]]
+    assert article.version_count == 2 and article.current_version_id == versions[2]
+    assert article.last_seen == T0 + 3 * day
+    assert process_captures(ids, settings)[0].result == "already_done"
 
 
 def test_processing_twice_stores_one_version(settings: Settings) -> None:
