@@ -8,7 +8,9 @@ and the fix (exit code 2 for bad configuration or arguments, 1 for "not found"),
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, NoReturn
@@ -28,6 +30,8 @@ app = typer.Typer(
 )
 console = Console()
 errors = Console(stderr=True)
+# How long `newsvault worker` waits before starting again after dying of an error.
+WORKER_RESTART_DELAY = 2.0
 
 
 class Format(StrEnum):
@@ -284,22 +288,41 @@ def worker(
     unknown = set(queues.split(",")) - {"crawl", "process"}
     if unknown:
         fail(f"--queues: unknown queue {', '.join(sorted(unknown))}; use crawl and/or process", 2)
+    from celery.signals import worker_ready
+
     from tasks.celery_app import app as celery_app
 
-    celery_app.worker_main(
-        [
-            "worker",
-            "--queues",
-            queues,
-            "--concurrency",
-            str(concurrency),
-            "--loglevel",
-            loglevel,
-            "--without-gossip",
-            "--without-mingle",
-            *(["--hostname", f"{name}@%h"] if name else []),
-        ]
-    )
+    became_ready: list[bool] = []
+    worker_ready.connect(lambda **_: became_ready.append(True), weak=False)
+    try:
+        celery_app.worker_main(
+            [
+                "worker",
+                "--queues",
+                queues,
+                "--concurrency",
+                str(concurrency),
+                "--loglevel",
+                loglevel,
+                "--without-gossip",
+                "--without-mingle",
+                *(["--hostname", f"{name}@%h"] if name else []),
+            ]
+        )
+    except SystemExit as stopped:
+        if stopped.code in (0, None) or not became_ready:
+            raise
+        # A worker that ran and then died of an error: kombu's Redis transport can fail with
+        # "Unrecoverable error" when the broker goes away while a late-acked task is in
+        # flight (restoring it needs the connection that just closed). The message is safe
+        # in Redis's unacked set, so start over, as a supervisor would.
+        errors.print(
+            f"worker stopped with an error (exit {stopped.code}); starting again in "
+            f"{WORKER_RESTART_DELAY:.0f} s",
+            highlight=False,
+        )
+        time.sleep(WORKER_RESTART_DELAY)
+        os.execv(sys.executable, [sys.executable, *sys.argv])
 
 
 @app.command()

@@ -428,6 +428,46 @@ def test_redis_restart_during_crawl_loses_no_capture(
         redis_proc.kill()
 
 
+@pytest.mark.slow
+@pytest.mark.pg
+def test_worker_survives_redis_going_away_with_a_task_in_flight(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pg_url: str
+) -> None:
+    # kombu's Redis transport can stop a worker with "Unrecoverable error" when the broker
+    # goes away while a late-acked task runs; `newsvault worker` then starts over.
+    port = free_port()
+    logs = tmp_path / "logs"
+    redis_proc = start_redis(port, logs)
+    env = _environment(monkeypatch, tmp_path, pg_url, redis_port=port)
+    settings = load_settings()
+    settings.ensure_home()
+    migrate(settings.index_url)
+    from tasks.celery_app import make_app
+
+    app = make_app(settings)
+    worker = start_worker(
+        env, logs, queues="process", name="proc1", extra_env={"NEWSVAULT_TEST_PROCESS_DELAY": "3"}
+    )
+    try:
+        app.send_task("tasks.process_captures", args=[[10**9]], queue="process")
+        wait_for(lambda: "received" in worker.log(), 20, what="the task to start")
+        redis_proc.kill()
+        time.sleep(2)
+        redis_proc = start_redis(port, logs)
+        wait_for(
+            lambda: worker.log().count(" ready.") >= 2 or "succeeded" in worker.log(),
+            60,
+            what="the worker to carry on",
+        )
+        assert worker.alive()
+        app.send_task("tasks.process_captures", args=[[10**9 + 1]], queue="process")
+        wait_for(lambda: "capture 1000000001: error" in worker.log(), 30, what="a new task")
+    finally:
+        worker.stop()
+        app.close()
+        redis_proc.kill()
+
+
 # Fast: leases, reconciler, re-crawl policy (SQLite) ----------------------------------------
 
 

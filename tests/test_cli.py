@@ -121,3 +121,39 @@ def test_status_in_embedded_mode_says_there_is_no_broker(tmp_path: Path) -> None
     report = json.loads(result.stdout)
     assert report["sites"] == []
     assert "embedded mode" in report["schedules_error"]
+
+
+def test_worker_starts_over_after_dying_of_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Mocked: Celery's worker and os.execv. The failure being recovered from (kombu stopping a
+    # worker when Redis goes away with a late-acked task in flight) is a race that cannot be
+    # triggered on demand; tests/test_celery_ops.py runs the real worker through a Redis loss.
+    from celery.signals import worker_ready
+    from typer.testing import CliRunner
+
+    from newsvault import cli
+    from tasks.celery_app import app as celery_app
+
+    monkeypatch.setenv("NEWSVAULT_HOME", str(tmp_path))
+    monkeypatch.setenv("NEWSVAULT_BROKER_URL", "redis://127.0.0.1:6379/9")
+    monkeypatch.setattr(cli, "WORKER_RESTART_DELAY", 0.0)
+
+    def ran_then_died(argv: list[str]) -> None:
+        worker_ready.send(sender=None)
+        raise SystemExit(1)
+
+    def never_ready(argv: list[str]) -> None:
+        raise SystemExit(1)
+
+    restarts: list[list[str]] = []
+    monkeypatch.setattr(os, "execv", lambda path, argv: restarts.append(argv))
+    monkeypatch.setattr(celery_app, "worker_main", ran_then_died)
+    result = CliRunner().invoke(cli.app, ["worker", "--queues", "process"])
+    assert len(restarts) == 1 and restarts[0][0] == sys.executable
+    assert "starting again" in result.output
+
+    # A worker that never got going (bad configuration, say) exits instead of looping.
+    monkeypatch.setattr(celery_app, "worker_main", never_ready)
+    result = CliRunner().invoke(cli.app, ["worker", "--queues", "process"])
+    assert result.exit_code == 1 and len(restarts) == 1
