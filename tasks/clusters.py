@@ -25,7 +25,7 @@ from sqlalchemy.orm.util import identity_key
 
 from storage.db import read_scope, session_scope
 from storage.models import Article, Cluster, Version, utcnow
-from tasks.dedup import LshIndex, is_near_duplicate, signature_from_bytes
+from tasks.dedup import IndexUpdate, LshIndex, is_near_duplicate, signature_from_bytes
 
 # How long to wait for a candidate another worker has indexed but not yet committed (see
 # join_late_candidates). Its transaction is short (one batch); past this it is taken as
@@ -66,16 +66,43 @@ def join_cluster(
     the processing time so that rebuilding twice gives identical rows. A member that drifts
     away stays a member. The article rows are updated here, in the caller's transaction.
     """
-    if previous_sig is not None:
-        index.remove(article_id, previous_sig)
-    candidates = [other for other in index.query_and_insert(article_id, sig) if other != article_id]
-    if not candidates:
-        return Joined(None)
-    found = _select_signatures(session, candidates)
-    unseen = tuple(other for other in candidates if other not in found)
-    matches = _verified(sig, found)
-    cluster_id = _merge(session, article_id, matches, created_at) if matches else None
-    return Joined(cluster_id, unseen)
+    return join_clusters(session, [(article_id, sig, previous_sig)], index, created_at=created_at)[
+        0
+    ]
+
+
+def join_clusters(
+    session: Session,
+    updates: Sequence[IndexUpdate],
+    index: LshIndex,
+    *,
+    created_at: datetime | None = None,
+) -> list[Joined]:
+    """:func:`join_cluster` for several articles, in order, as if called one by one.
+
+    The index is updated in one round trip, and the candidates' signatures are read in one
+    query (read again only after a merge, which moves clusters).
+    """
+    candidates = [
+        [other for other in found if other != article_id]
+        for (article_id, _, _), found in zip(updates, index.update_many(updates), strict=True)
+    ]
+    wanted = sorted({other for found in candidates for other in found})
+    signatures = _select_signatures(session, wanted) if wanted else {}
+    joined = []
+    for (article_id, sig, _), found in zip(updates, candidates, strict=True):
+        if not found:
+            joined.append(Joined(None))
+            continue
+        visible = {other: signatures[other] for other in found if other in signatures}
+        unseen = tuple(other for other in found if other not in signatures)
+        matches = _verified(sig, visible)
+        cluster_id = None
+        if matches:
+            cluster_id = _merge(session, article_id, matches, created_at)
+            signatures = _select_signatures(session, wanted)
+        joined.append(Joined(cluster_id, unseen))
+    return joined
 
 
 def join_late_candidates(

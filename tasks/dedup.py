@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -227,6 +227,16 @@ class LshIndex(Protocol):
 
     def remove(self, doc_id: int, sig: Signature) -> None: ...
 
+    def update_many(self, updates: Sequence[IndexUpdate]) -> list[list[int]]:
+        """For each update in order: ``remove`` the previous signature (if any), then
+        ``query_and_insert`` the new one; returns the candidates of each. On Redis, one round
+        trip for all."""
+        ...
+
+
+# (document id, new signature, the signature it replaces or None)
+IndexUpdate = tuple[int, Signature, Signature | None]
+
 
 class MemoryLshIndex:
     """In-process index (embedded mode, tests); rebuilt from the index database at start."""
@@ -259,6 +269,14 @@ class MemoryLshIndex:
                 ids.remove(doc_id)
                 if not ids:
                     del self._bands[(band, digest)]
+
+    def update_many(self, updates: Sequence[IndexUpdate]) -> list[list[int]]:
+        found = []
+        for doc_id, sig, previous in updates:
+            if previous is not None:
+                self.remove(doc_id, previous)
+            found.append(self.query_and_insert(doc_id, sig))
+        return found
 
     def __len__(self) -> int:
         """Number of non-empty band buckets (for tests and statistics)."""
@@ -360,6 +378,31 @@ class RedisLshIndex:
             return
         keys, fields = self._keys_and_fields(sig)
         self._remove(keys=keys, args=[*fields, pack_id(doc_id)])
+
+    def update_many(self, updates: Sequence[IndexUpdate]) -> list[list[int]]:
+        # One pipeline (not a transaction): each script is atomic, and Redis runs one
+        # connection's commands in order, so this equals the calls made one by one.
+        pipe = self._redis.pipeline(transaction=False)
+        queried: list[bool] = []
+        for doc_id, sig, previous in updates:
+            if previous is not None and not is_empty_signature(previous):
+                keys, fields = self._keys_and_fields(previous)
+                self._remove(keys=keys, args=[*fields, pack_id(doc_id)], client=pipe)
+                queried.append(False)
+            if not is_empty_signature(sig):
+                keys, fields = self._keys_and_fields(sig)
+                args = [*fields, pack_id(doc_id), MAX_IDS_PER_BAND]
+                self._query_and_insert(keys=keys, args=args, client=pipe)
+                queried.append(True)
+        replies = iter(
+            reply for reply, is_query in zip(pipe.execute(), queried, strict=True) if is_query
+        )
+        return [
+            list(dict.fromkeys(unpack_ids(next(replies) or b"")))
+            if not is_empty_signature(sig)
+            else []
+            for _, sig, _ in updates
+        ]
 
     def insert_many(self, items: Iterable[tuple[int, Signature]], batch: int = 1000) -> int:
         """Insert many documents, ``batch`` script calls per round trip (rebuilds, loading).

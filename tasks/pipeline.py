@@ -33,7 +33,7 @@ from storage.db import read_scope, session_scope
 from storage.models import Article, Capture, CrawlJob, Site, Version
 from storage.search import index_documents
 from storage.warc import read_record
-from tasks.clusters import join_cluster, join_late_candidates
+from tasks.clusters import join_clusters, join_late_candidates
 from tasks.decode import DecodedPage, decode_html
 from tasks.dedup import (
     LshIndex,
@@ -537,13 +537,19 @@ def _insert_versions(session: Session, writes: _Writes, index: LshIndex) -> None
             for article_id, planned in current.items()
         ],
     )
-    for planned in writes.new_versions:
-        minhash = planned.previous_minhash
-        previous_sig = signature_from_bytes(minhash) if minhash else None
-        article_id = planned.article.id
-        joined = join_cluster(session, article_id, planned.item.sig, index, previous_sig)
+    updates = [
+        (
+            planned.article.id,
+            planned.item.sig,
+            signature_from_bytes(planned.previous_minhash) if planned.previous_minhash else None,
+        )
+        for planned in writes.new_versions
+    ]
+    for (article_id, sig, _), joined in zip(
+        updates, join_clusters(session, updates, index), strict=True
+    ):
         if joined.unseen:
-            writes.late_joins.append((article_id, planned.item.sig, joined.unseen))
+            writes.late_joins.append((article_id, sig, joined.unseen))
 
 
 def _metadata(extracted: ExtractedArticle) -> dict[str, Any]:

@@ -206,6 +206,23 @@ def test_remove_forgets_the_document(lsh_index: LshIndex) -> None:
     lsh_index.remove(1, sig)  # removing twice is harmless
 
 
+def test_update_many_equals_the_calls_one_by_one(lsh_index: LshIndex) -> None:
+    seed, copy = _signature_of(SEED_TEXT), _signature_of(_republished_seed())
+    english, arabic = _signature_of(UNRELATED_ENGLISH), _signature_of(UNRELATED_ARABIC)
+    empty = _signature_of("")
+    found = lsh_index.update_many(
+        [
+            (1, seed, None),
+            (2, english, None),
+            (3, copy, None),  # finds 1, indexed in the same call
+            (4, empty, None),  # no text: neither matched nor inserted
+            (1, arabic, seed),  # 1 was edited: its old bands go, so 3 no longer matches it
+            (5, copy, None),
+        ]
+    )
+    assert found == [[], [], [1], [], [], [3]]
+
+
 def test_a_band_holds_at_most_the_cap(lsh_index: LshIndex) -> None:
     sig = _signature_of(SEED_TEXT)
     for doc_id in range(1, MAX_IDS_PER_BAND + 3):
