@@ -292,6 +292,11 @@ def worker(
 
     from tasks.celery_app import app as celery_app
 
+    if "process" in queues.split(","):
+        # Loaded before the pool forks (trafilatura, lxml, numpy...): every child, and every
+        # child that replaces one, starts warm instead of importing during its first task.
+        import tasks.pipeline  # noqa: F401
+
     became_ready: list[bool] = []
     worker_ready.connect(lambda **_: became_ready.append(True), weak=False)
     try:
