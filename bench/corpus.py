@@ -223,6 +223,12 @@ def _article_text(model: LanguageModel, rng: random.Random, length: int) -> tupl
     return title, "\n".join(paragraphs)
 
 
+def article_text(language: str, rng: random.Random, length: int) -> tuple[str, list[str]]:
+    """A story of about ``length`` words in ``language`` (``ar`` or ``en``): title, paragraphs."""
+    title, text = _article_text(language_model(language), rng, length)
+    return title, text.split("\n")
+
+
 # --- planted edits ----------------------------------------------------------------------------
 
 

@@ -7,7 +7,10 @@
 
 The content is deterministic (same N, same bytes). Article pages are about ``page_kb`` KB of
 HTML, mostly boilerplate (navigation, inline CSS and scripts, a footer of links, ad slots)
-around a short story; every fifth article is in Arabic. Routes:
+around a story of 300-500 words; every fifth article is in Arabic. The stories come from
+bench/corpus.py's language models (real words with their frequencies, a long tail): two
+stories share about as many character shingles as two unrelated news articles do, so the
+near-duplicate index sees a realistic load. Routes:
 
     /robots.txt                            allows all, names the sitemap index
     /sitemap_index.xml                     -> /sitemaps/news-K.xml (1,000 URLs each, Google News)
@@ -27,12 +30,18 @@ import gzip
 import random
 import socket
 import socketserver
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.corpus import article_text  # needs the path above
 
 __all__ = ["ARTICLE_PATTERN", "GeneratedSite", "iter_site", "render_site"]
 
@@ -42,17 +51,6 @@ PER_SITEMAP = 1000
 # What an article URL looks like (the site definition's article_allow).
 ARTICLE_PATTERN = r"/\d{4}/\d{2}/\d{2}/\d+-"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-
-_EN = (  # noqa: SIM905 (prose is easier to read and edit than a list of words)
-    "the council said on monday that the new plan would take effect next spring after a "
-    "long debate in which residents raised concerns about costs traffic and schools while "
-    "officials argued that the changes were overdue and would bring jobs to the region"
-).split()
-_AR = (  # noqa: SIM905
-    "قال المجلس يوم الاثنين إن الخطة الجديدة ستدخل حيز التنفيذ في الربيع المقبل بعد نقاش "
-    "طويل أبدى فيه السكان قلقهم من التكاليف وحركة المرور والمدارس بينما قال المسؤولون إن "
-    "التغييرات تأخرت كثيرا وستجلب فرص عمل إلى المنطقة"
-).split()
 
 
 @dataclass(frozen=True)
@@ -113,13 +111,8 @@ def _boilerplate(page_kb: int) -> tuple[str, str]:
 
 
 def _story(article: Article, rng: random.Random) -> tuple[str, str]:
-    words = _AR if article.arabic else _EN
-    title = " ".join(rng.choice(words) for _ in range(8)).capitalize()
-    paragraphs = "".join(
-        "<p>" + " ".join(rng.choice(words) for _ in range(rng.randint(30, 60))) + ".</p>"
-        for _ in range(rng.randint(6, 10))
-    )
-    return title, paragraphs
+    title, paragraphs = article_text("ar" if article.arabic else "en", rng, rng.randint(300, 500))
+    return title.capitalize(), "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
 
 
 def _fill(template: str, **values: str) -> str:
