@@ -6,11 +6,12 @@ Its author search copies the whole tree and runs three XPath scans over it, and 
 and tag searches run ten more: on a page with long navigation that costs as much as
 extracting the page, and on pages without a byline or category links they find nothing.
 
-Every author expression needs one of a few words in an attribute or a tag name (``author``,
-``byline``, ``writer``...), and a category or tag is only taken from a link whose address
-holds ``/categor`` or ``/tag``: a page whose source holds none of them cannot match, and the
-search is skipped. (A page that wrote those words with character references in its markup
-would be missed; no real page does.) Everything else is trafilatura's own
+Every author expression needs an element named ``author`` (or ``rel``) or one of a few
+words in an attribute value (``author``, ``byline``, ``writer``...), and a category or tag
+is only taken from a link whose address holds ``/categor`` or ``/tag``. The page's attribute
+values are gathered once (one XPath, in C) and searched for those words: when none is there,
+the search cannot match and is skipped. The words in the text do not count ("the
+authorities said..." is in every other news story). Everything else is trafilatura's own
 ``extract_metadata``, step for step (trafilatura 2.x); tests/test_page_metadata.py checks
 that the answers are identical, and that the words cover trafilatura's expressions.
 """
@@ -38,8 +39,8 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document, set_date_params
 from trafilatura.utils import line_processing, load_html
 
-# Lower-cased: every literal of trafilatura.xpaths.AUTHOR_XPATHS contains one of these (or,
-# for ``//author``, is the tag name). The XPaths are case-sensitive; this check is not.
+# Lower-cased: every attribute literal of trafilatura.xpaths.AUTHOR_XPATHS contains one of
+# these. The XPaths are case-sensitive; this check is not.
 AUTHOR_MARKERS = (
     "author",
     "byl",  # byline, byl
@@ -54,9 +55,11 @@ AUTHOR_MARKERS = (
     "submitted-by",
     "posted-by",
     "journalist-name",
-    "<rel",  # the first expression's rel='me' (no @) tests a child element named rel
 )
-
+# Elements the author expressions select by name: ``//author``, and ``rel='me'`` (no @),
+# which compares a child element named rel.
+_AUTHOR_ELEMENTS = XPath("//author|//rel")
+_ATTRIBUTE_VALUES = XPath("//@*")
 
 # What a link's address must hold for trafilatura to take it as a category or a tag (the
 # filter of extract_catstags).
@@ -68,13 +71,15 @@ _SECTION_META = XPath(
 )
 
 
-def may_name_an_author(source: str) -> bool:
-    """False when no author XPath of trafilatura can match anything in ``source``."""
-    return _may_name_an_author(source.lower())
+def attribute_text(tree: HtmlElement) -> str:
+    """Every attribute value of the page, lower-cased, in one string."""
+    return " ".join(_ATTRIBUTE_VALUES(tree)).lower()
 
 
-def _may_name_an_author(lowered: str) -> bool:
-    return any(marker in lowered for marker in AUTHOR_MARKERS)
+def may_name_an_author(tree: HtmlElement, attributes: str | None = None) -> bool:
+    """False when no author XPath of trafilatura can match anything in ``tree``."""
+    attributes = attribute_text(tree) if attributes is None else attributes
+    return any(marker in attributes for marker in AUTHOR_MARKERS) or bool(_AUTHOR_ELEMENTS(tree))
 
 
 def page_metadata(
@@ -89,10 +94,10 @@ def page_metadata(
         tree = load_html(source)
     if tree is None:
         return None
-    return _metadata(tree, url, source.lower())
+    return _metadata(tree, url)
 
 
-def _metadata(tree: HtmlElement, default_url: str | None, lowered: str) -> Document:
+def _metadata(tree: HtmlElement, default_url: str | None) -> Document:
     # trafilatura.metadata.extract_metadata with its defaults (extensive date search, no
     # author blacklist); the changes are the guarded searches.
     date_config: dict[str, Any] = set_date_params(True)
@@ -103,7 +108,8 @@ def _metadata(tree: HtmlElement, default_url: str | None, lowered: str) -> Docum
         metadata = extract_meta_json(tree, metadata)
     if not metadata.title:
         metadata.title = extract_title(tree)
-    if not metadata.author and _may_name_an_author(lowered):
+    attributes = attribute_text(tree)
+    if not metadata.author and may_name_an_author(tree, attributes):
         metadata.author = extract_author(tree)
     if not metadata.url:
         metadata.url = extract_url(tree, default_url)
@@ -126,14 +132,14 @@ def _metadata(tree: HtmlElement, default_url: str | None, lowered: str) -> Docum
         if match:
             metadata.sitename = match[1]
     if not metadata.categories:
-        if CATEGORY_LINK_MARKER in lowered:
+        if CATEGORY_LINK_MARKER in attributes:
             metadata.categories = extract_catstags("category", tree)
         else:
             sections = (element.attrib["content"] for element in _SECTION_META(tree))
             lines = (line_processing(section) for section in sections if section)
             metadata.categories = [line for line in dict.fromkeys(lines) if line]
     if not metadata.tags:
-        metadata.tags = extract_catstags("tag", tree) if TAG_LINK_MARKER in lowered else []
+        metadata.tags = extract_catstags("tag", tree) if TAG_LINK_MARKER in attributes else []
     metadata.license = extract_license(tree)
     metadata.filedate = date_config.get("max_date")
     metadata.clean_and_trim()
