@@ -250,7 +250,9 @@ def test_sigkill_process_worker_mid_task_redelivers_once(
         queues="process",
         name="proc1",
         concurrency=2,
-        extra_env={"NEWSVAULT_TEST_PROCESS_DELAY": "0.5"},
+        # Long enough that the batch is still running when the kill lands (a sample-site
+        # crawl is three batches).
+        extra_env={"NEWSVAULT_TEST_PROCESS_DELAY": "2"},
     )
     job_id = create_job(settings, "sample")
     # Crawled from here (a crawl worker is not the point); its captures go to the queue.
@@ -266,7 +268,11 @@ def test_sigkill_process_worker_mid_task_redelivers_once(
 
     wait_for(lambda: _pending(settings) == 0, 90, what="every capture processed")
     assert worker.alive()
-    assert "SIGKILL" in worker.log() or "WorkerLostError" in worker.log()
+    wait_for(
+        lambda: "WorkerLostError" in worker.log() or "SIGKILL" in worker.log(),
+        10,
+        what="the worker to report the lost task",
+    )
     with session_scope(settings.index_url) as session:
         states = session.scalars(select(Capture.process_state).where(Capture.id.in_(batch)))
         assert set(states) <= {"done", "skipped"}
