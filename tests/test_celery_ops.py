@@ -370,14 +370,10 @@ def test_two_workers_on_one_capture_store_one_version(
     assert all(a.cluster_id is not None for a in republished)
 
 
-# Redis stops during a crawl ----------------------------------------------------------------
-
-
-@pytest.mark.slow
-@pytest.mark.pg
-def test_redis_restart_during_crawl_loses_no_capture(
+def _own_redis(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pg_url: str
-) -> None:
+) -> tuple[int, Path, Any, dict[str, str], Settings, Any]:
+    """A Redis of the test's own (to stop and start), the environment, settings and app."""
     port = free_port()
     logs = tmp_path / "logs"
     redis_proc = start_redis(port, logs)
@@ -387,7 +383,18 @@ def test_redis_restart_during_crawl_loses_no_capture(
     migrate(settings.index_url)
     from tasks.celery_app import make_app
 
-    app = make_app(settings)
+    return port, logs, redis_proc, env, settings, make_app(settings)
+
+
+# Redis stops during a crawl ----------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.pg
+def test_redis_restart_during_crawl_loses_no_capture(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, pg_url: str
+) -> None:
+    port, logs, redis_proc, env, settings, app = _own_redis(monkeypatch, tmp_path, pg_url)
     procs = []
     try:
         with SampleSiteServer(port=0) as server:
@@ -441,16 +448,7 @@ def test_worker_survives_redis_going_away_with_a_task_in_flight(
 ) -> None:
     # kombu's Redis transport can stop a worker with "Unrecoverable error" when the broker
     # goes away while a late-acked task runs; `newsvault worker` then starts over.
-    port = free_port()
-    logs = tmp_path / "logs"
-    redis_proc = start_redis(port, logs)
-    env = _environment(monkeypatch, tmp_path, pg_url, redis_port=port)
-    settings = load_settings()
-    settings.ensure_home()
-    migrate(settings.index_url)
-    from tasks.celery_app import make_app
-
-    app = make_app(settings)
+    port, logs, redis_proc, env, _, app = _own_redis(monkeypatch, tmp_path, pg_url)
     worker = start_worker(
         env, logs, queues="process", name="proc1", extra_env={"NEWSVAULT_TEST_PROCESS_DELAY": "3"}
     )
