@@ -50,7 +50,6 @@ __all__ = [
     "SearchPage",
     "document_key",
     "index_documents",
-    "index_version",
     "query_tokens",
     "rebuild_search_index",
     "search",
@@ -98,11 +97,6 @@ class SearchPage:
 def document_key(title: str | None, body: str) -> str:
     """What the index holds for a version: the matching key of its title and text."""
     return matching_key(f"{title or ''}\n{body}")
-
-
-def index_version(session: Session, article: Article, version: Version) -> None:
-    """Index one newly stored version (called by the pipeline after the version is flushed)."""
-    index_documents(session, [(version.id, article.id, document_key(version.title, version.text))])
 
 
 def index_documents(session: Session, rows: Iterable[tuple[int, int, str]]) -> int:

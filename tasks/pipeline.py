@@ -10,8 +10,8 @@ version.
 Why batches and Core statements: this is every worker's hot path, and per capture the
 database work (a unit of work's bookkeeping, a commit, an fsync of the version record) cost
 as much CPU and waiting as the extraction itself. A batch takes its locks in two statements,
-writes one version row and one article row per new version, and the rest (search documents,
-capture states) in one statement each; the version records are fsynced once. The ORM models
+inserts its versions in one, writes the rest (current versions, search documents, capture
+states) in one statement each, and fsyncs the versions' WARC records once. The ORM models
 stay the schema's single description.
 """
 
