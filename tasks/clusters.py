@@ -66,9 +66,10 @@ def join_cluster(
     the processing time so that rebuilding twice gives identical rows. A member that drifts
     away stays a member. The article rows are updated here, in the caller's transaction.
     """
-    return join_clusters(session, [(article_id, sig, previous_sig)], index, created_at=created_at)[
-        0
-    ]
+    (joined,) = join_clusters(
+        session, [(article_id, sig, previous_sig)], index, created_at=created_at
+    )
+    return joined
 
 
 def join_clusters(
