@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console
 from rich.table import Table
 
+from bench.results import append_section, markdown_table, ok_mark
 from newsvault.config import Settings, load_settings
 from storage.archive import Archive
 from storage.db import engine_for, migrate, scratch_database, session_scope
@@ -42,7 +43,6 @@ from storage.fetch import Fetch
 from storage.retrieval import capture_at, snapshots
 from storage.warc import WarcWriter
 
-RESULTS = Path(__file__).parent / "RESULTS.md"
 PG_ADMIN = os.environ.get("NEWSVAULT_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 HOST = "http://news.example.org"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -346,28 +346,12 @@ def report(rows: list[Row], arguments: argparse.Namespace) -> None:
     for row in rows:
         table.add_row(row.part, row.measure, row.value, row.floor, marks[row.ok])
     console.print(table)
-    if not RESULTS.exists():
-        RESULTS.write_text(
-            "# Benchmark results\n\nAppended by `bench/bench_archive.py`; newest last.\n",
-            "utf-8",
-        )
-    lines = [
-        "",
-        f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: "
-        f"bench_archive.py --captures {arguments.captures:,}",
-        "",
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {arguments.lookups:,} lookups.",
-        "",
-        "| part | measure | value | floor | ok |",
-        "|---|---|---|---|---|",
-        *[
-            f"| {r.part} | {r.measure} | {r.value} | {r.floor} | "
-            f"{'' if r.ok is None else ('yes' if r.ok else 'NO')} |"
-            for r in rows
-        ],
-    ]
-    with RESULTS.open("a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+    table = markdown_table(
+        ["part", "measure", "value", "floor", "ok"],
+        [[r.part, r.measure, r.value, r.floor, ok_mark(r.ok)] for r in rows],
+    )
+    note = f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {arguments.lookups:,} lookups."
+    append_section(f"bench_archive.py --captures {arguments.captures:,}", note, [table])
 
 
 def main() -> None:

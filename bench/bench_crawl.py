@@ -33,7 +33,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-RESULTS = Path(__file__).parent / "RESULTS.md"
+from bench.results import RESULTS, append_section, markdown_table  # noqa: E402  (path above)
+
 CONCURRENCY = 16
 RATIO_FLOOR = 0.85
 RSS_FLOOR_MB = 400
@@ -232,16 +232,6 @@ def run_child(name: str, args: list[str], *, profile: str | None = None) -> Run:
     return Run(name, pages, wall, cpu, peak, data)
 
 
-def append_results(title: str, header: str, rows: list[list[str]], note: str) -> None:
-    if not RESULTS.exists():
-        RESULTS.write_text("# Benchmark results\n\nAppended by the bench/ scripts; newest last.\n")
-    lines = [f"\n## {title}\n", f"{note}\n", "| " + " | ".join(header) + " |"]
-    lines.append("|" + "---|" * len(header))
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    with RESULTS.open("a", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="500 pages; 5,000 for memory")
@@ -341,7 +331,6 @@ def main() -> None:
             ],
         ]
     if not args.no_results:
-        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         flag = " --quick" if args.quick else ""
         note = (
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs; site and crawler share "
@@ -349,12 +338,8 @@ def main() -> None:
             f"no delay. Crawl phase of each child process (imports excluded). Memory run: "
             f"{memory_pages:,} articles of ~15 KB (smaller so the site's table fits in memory)."
         )
-        append_results(
-            f"{now}: bench_crawl.py{flag}",
-            ["part", "measure", "value", "floor", "ok"],
-            rows,
-            note,
-        )
+        table = markdown_table(["part", "measure", "value", "floor", "ok"], rows)
+        append_section(f"bench_crawl.py{flag}", note, [table])
         console.print(f"Appended to {RESULTS.relative_to(ROOT)}")
 
 

@@ -33,7 +33,6 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.corpus import EDIT_STYLES, Corpus, article_page, generate_corpus
+from bench.results import append_section, rich_markdown
 from tasks import dedup
 from tasks.decode import decode_html
 from tasks.dedup import (
@@ -414,24 +414,6 @@ def memory_table(load: LoadReport) -> Table:
 # --- report -----------------------------------------------------------------------------------
 
 
-def _markdown(table: Table) -> str:
-    headers = [str(column.header) for column in table.columns]
-    rows = [[str(cell) for cell in column._cells] for column in table.columns]
-    lines = [f"**{table.title}**", "", "| " + " | ".join(headers) + " |"]
-    lines.append("|" + "---|" * len(headers))
-    lines += ["| " + " | ".join(row) + " |" for row in zip(*rows, strict=True)]
-    return "\n".join(lines)
-
-
-def append_results(command: str, summary: str, tables: list[Table]) -> None:
-    if not RESULTS.exists():
-        RESULTS.write_text("# Benchmark results\n\nAppended by the bench/ scripts; newest last.\n")
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    body = "\n\n".join(_markdown(table) for table in tables)
-    with RESULTS.open("a", encoding="utf-8") as fh:
-        fh.write(f"\n## {stamp}: {command}\n\n{summary}\n\n{body}\n")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=20_000)
@@ -491,7 +473,7 @@ def main() -> None:
             f"(Arabic and English, 300-900 words), {len(corpus.planted_pairs()):,} planted copies; "
             f"{constants}. Load average at the end {os.getloadavg()[0]:.2f}."
         )
-        append_results(command, summary, tables)
+        append_section(command, summary, [rich_markdown(table) for table in tables])
 
 
 if __name__ == "__main__":

@@ -40,8 +40,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import func, select
 
-from bench.bench_dedup import append_results
 from bench.corpus import Doc, article_page, article_path, generate_corpus
+from bench.results import append_section, rich_markdown
 from storage.db import scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -305,7 +305,8 @@ def main() -> None:
             "conversion record, per capture. Load average at the end "
             f"{os.getloadavg()[0]:.2f} (other work on the machine skews both runs)."
         )
-        append_results(f"bench_processing.py --articles {args.articles}", summary, [table])
+        command = f"bench_processing.py --articles {args.articles}"
+        append_section(command, summary, [rich_markdown(table)])
 
 
 if __name__ == "__main__":

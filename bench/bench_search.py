@@ -32,11 +32,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import insert, text, update
 
+from bench.results import append_section, markdown_table, ok_mark
 from storage.db import engine_for, migrate, scratch_database, session_scope
 from storage.models import Article, Capture, Site, Version
 from storage.search import document_key, index_documents, search
 
-RESULTS = Path(__file__).parent / "RESULTS.md"
 PG_ADMIN_URL = os.environ.get(
     "NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -268,30 +268,30 @@ def report(console: Console, rows: list[Row], articles: int, fills: dict[str, fl
             marks[row.ok],
         )
     console.print(table)
-    if not RESULTS.exists():
-        RESULTS.write_text(
-            "# Benchmark results\n\nAppended by the bench/ scripts; newest last.\n", "utf-8"
-        )
     fill_text = ", ".join(f"{name} filled in {seconds:.0f} s" for name, seconds in fills.items())
-    lines = [
-        "",
-        f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: bench_search.py --articles {articles:,}",
-        "",
+    note = (
         f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs; {fill_text}. One-word queries "
         "through `storage.search.search` (snippets included), 20 results a page; bands by word "
-        "frequency (common: in most articles, rare: in a handful).",
-        "",
-        "| backend | queries | n | p50 ms | p95 ms | mean hits | floor | ok |",
-        "|---|---|---|---|---|---|---|---|",
-        *[
-            f"| {r.backend} | {r.kind} | {r.queries} | {r.p50:.2f} | {r.p95:.2f} | {r.hits:.1f} | "
-            f"{f'p95 < {P95_FLOOR_MS:.0f} ms' if r.backend == 'sqlite' else ''} | "
-            f"{'' if r.ok is None else ('yes' if r.ok else 'NO')} |"
+        "frequency (common: in most articles, rare: in a handful)."
+    )
+    floor = f"p95 < {P95_FLOOR_MS:.0f} ms"
+    table = markdown_table(
+        ["backend", "queries", "n", "p50 ms", "p95 ms", "mean hits", "floor", "ok"],
+        [
+            [
+                r.backend,
+                r.kind,
+                str(r.queries),
+                f"{r.p50:.2f}",
+                f"{r.p95:.2f}",
+                f"{r.hits:.1f}",
+                floor if r.backend == "sqlite" else "",
+                ok_mark(r.ok),
+            ]
             for r in rows
         ],
-    ]
-    with RESULTS.open("a", encoding="utf-8") as fh:
-        fh.write("\n".join(lines) + "\n")
+    )
+    append_section(f"bench_search.py --articles {articles:,}", note, [table])
 
 
 def main() -> None:

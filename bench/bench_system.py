@@ -24,7 +24,6 @@ import platform
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from storage.db import scratch_database  # noqa: E402  (needs the path above)
+from bench.results import append_section, markdown_table  # noqa: E402  (needs the path above)
+from storage.db import scratch_database  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get(
     "NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -190,18 +190,13 @@ def main() -> None:
         table.add_row(*row)
     console.print(table)
     if not args.no_results:
-        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         note = (
             f"Python {platform.python_version()}, {os.cpu_count()} CPUs; Redis, PostgreSQL, "
             "1 crawl worker + 2 process workers (concurrency 1) on this machine; crawl state "
             f"{ours['state']}."
         )
-        bench_crawl.append_results(
-            f"{when}: bench_system.py --pages {args.pages:,}",
-            ["part", "measure", "value", "floor", "ok"],
-            rows,
-            note,
-        )
+        table = markdown_table(["part", "measure", "value", "floor", "ok"], rows)
+        append_section(f"bench_system.py --pages {args.pages:,}", note, [table])
 
 
 if __name__ == "__main__":
