@@ -152,17 +152,9 @@ def crawl(
             if format is Format.json:
                 print_json({"job_id": job_id, "state": state})
             return
-        with session_scope(settings.index_url) as session:
-            summary = summarize_job(session, job_id)
-        if format is Format.json:
-            print_json(output.summary_dict(summary))
-        else:
-            output.job_summary(console, summary)
-        if summary.state != "done":
-            raise typer.Exit(1)
-        return
-    with output.crawl_progress(console, target) as report:
-        run_job_here(settings, job_id, on_progress=report)
+    else:
+        with output.crawl_progress(console, target) as report:
+            run_job_here(settings, job_id, on_progress=report)
     with session_scope(settings.index_url) as session:
         summary = summarize_job(session, job_id)
     if format is Format.json:
