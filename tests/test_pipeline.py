@@ -67,7 +67,8 @@ def archive_and_process(settings: Settings, *fetches: Fetch) -> list[str]:
         for fetch in fetches:
             archive.add(fetch)
         ids = archive.commit()
-    return [process_capture(capture_id, settings).result for capture_id in ids]
+    # One batch, as the crawler hands them over.
+    return [outcome.result for outcome in process_captures(ids, settings)]
 
 
 def test_seed_article_is_stored_exactly(settings: Settings) -> None:
@@ -186,6 +187,22 @@ def test_bad_input_is_recorded_not_raised(
         # Archived raw all the same: nothing fetched is lost.
         record = read_record(settings.warc_dir, capture.warc_name, capture.warc_offset)
         assert record.payload == body
+
+
+def test_bad_pages_in_a_batch_do_not_cost_the_good_ones(settings: Settings) -> None:
+    junk = raw_fetch("http://127.0.0.1:8741/junk", b"\x00\xff\xfe junk \x00" * 50, "text/html")
+    pdf = raw_fetch("http://127.0.0.1:8741/a.pdf", b"%PDF-1.4\n1 0 obj", "application/pdf")
+    results = archive_and_process(
+        settings, page_fetch(ARABIC_ARTICLE_PATH), junk, pdf, page_fetch(EDITED_ARTICLE_PATH)
+    )
+    assert results.count("new_article") == 2 and "not_article" in results
+    with session_scope(settings.index_url) as session:
+        states = {
+            url: state for url, state in session.execute(select(Capture.url, Capture.process_state))
+        }
+        assert session.scalar(select(func.count(Version.id))) == 2
+    assert states[junk.url] == states[pdf.url] == "skipped"
+    assert "pending" not in states.values()
 
 
 def test_error_pages_are_archived_and_not_processed(settings: Settings) -> None:
