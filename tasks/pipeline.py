@@ -389,20 +389,21 @@ def _claim(session: Session, capture_ids: list[int]) -> set[int]:
 def _lock_articles(session: Session, captures: list[_Capture]) -> dict[str, _ArticleState]:
     """The articles of these captures' canonical URLs, locked, with their current versions.
 
-    Missing ones are created. Two workers creating one article race on the unique URL: ON
-    CONFLICT DO NOTHING makes the loser wait for the winner's commit, then read its row. Locks
-    are taken in URL order, so two batches sharing articles queue instead of deadlocking.
+    Existing ones are locked in URL order, so two batches sharing articles queue instead of
+    deadlocking. Missing ones are created in the order of the batch, so article ids follow
+    processing order as `newsvault reindex` replays it. Two workers creating one article
+    race on the unique URL: ON CONFLICT DO NOTHING makes the loser wait for the winner's
+    commit, then read its row.
     """
     urls = sorted({capture.canonical_url for capture in captures})
     if not urls:
         return {}
     found = _select_articles(session, urls)
-    missing = [url for url in urls if url not in found]
-    if missing:
-        first = {
-            url: min((c for c in captures if c.canonical_url == url), key=lambda c: c.fetched_at)
-            for url in missing
-        }
+    first: dict[str, _Capture] = {}
+    for capture in captures:
+        if capture.canonical_url not in found:
+            first.setdefault(capture.canonical_url, capture)
+    if first:
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         session.execute(
             dialect.insert(_articles).on_conflict_do_nothing(index_elements=["canonical_url"]),
@@ -417,7 +418,7 @@ def _lock_articles(session: Session, captures: list[_Capture]) -> dict[str, _Art
                 for url, capture in first.items()
             ],
         )
-        found.update(_select_articles(session, missing))
+        found.update(_select_articles(session, sorted(first)))
     return found
 
 
