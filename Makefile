@@ -2,7 +2,7 @@
 VENV    ?= .venv
 PYTHON  := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
-SOURCES := crawler tasks storage newsvault tests bench
+SOURCES := vocabulary storage processing crawler tasks newsvault tests bench
 
 .PHONY: run test lint format services browser pywb clean
 

@@ -45,19 +45,19 @@ from rich.table import Table
 
 from bench.corpus import EDIT_STYLES, Corpus, article_page, generate_corpus
 from bench.results import append_section, rich_markdown
-from tasks import dedup
-from tasks.decode import decode_html
-from tasks.dedup import (
+from processing import dedup
+from processing.decode import decode_html
+from processing.dedup import (
     LshIndex,
     MemoryLshIndex,
-    RedisLshIndex,
     Signature,
     band_digests,
     is_near_duplicate,
     signature,
 )
-from tasks.extract import ExtractedArticle, extract_article
-from tasks.normalize import clean_text, content_hash, matching_key
+from processing.extract import ExtractedArticle, extract_article
+from tasks.redis_lsh import RedisLshIndex
+from vocabulary.normalize import clean_text, content_hash, matching_key
 
 RESULTS = Path(__file__).parent / "RESULTS.md"
 PREFIX = "bench:lsh:"

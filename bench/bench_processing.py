@@ -135,8 +135,8 @@ def archive_pages(settings: object, pages: list[tuple[Doc, bytes]]) -> list[int]
 
 
 def extraction_alone(pages: list[tuple[Doc, bytes]]) -> Run:
-    from tasks.decode import decode_html
-    from tasks.extract import extract_article
+    from processing.decode import decode_html
+    from processing.extract import extract_article
 
     cpu, wall = time.process_time(), time.perf_counter()
     for doc, body in pages:

@@ -48,7 +48,6 @@ from twisted.internet import error as txerror
 from twisted.internet.defer import Deferred
 from twisted.internet.task import LoopingCall
 
-from crawler.canonical import UnsupportedURL, canonicalize
 from crawler.context import CrawlContext, context_of
 from crawler.sinkthread import SinkThread
 from crawler.ssrf import (
@@ -59,6 +58,7 @@ from crawler.ssrf import (
     refusal_for_host,
 )
 from storage.fetch import Fetch
+from vocabulary.canonical import UnsupportedURL, canonicalize
 
 if TYPE_CHECKING:
     from typing import Self

@@ -23,10 +23,10 @@ from urllib.parse import urljoin, urlsplit
 from protego import Protego
 from scrapy.http import HtmlResponse
 
-from crawler.canonical import UnsupportedURL, canonicalize
 from crawler.sitedef import SiteDefinition
 from crawler.spider import NewsSpider, parse_date, parse_feed, sitemap_entries
 from crawler.ssrf import NetworkPolicy, check_literal_host
+from vocabulary.canonical import UnsupportedURL, canonicalize
 
 __all__ = [
     "ProbeError",

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from crawler.canonical import UnsupportedURL, canonicalize, host_of
+from vocabulary.canonical import UnsupportedURL, canonicalize, host_of
 
 __all__ = [
     "Limits",

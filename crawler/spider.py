@@ -26,9 +26,9 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
-from crawler.canonical import UnsupportedURL, amp_alternate, canonical_from_page, canonicalize
 from crawler.sitedef import SiteDefinition
-from tasks.schema_org import ARTICLE_TYPES
+from vocabulary.canonical import UnsupportedURL, amp_alternate, canonical_from_page, canonicalize
+from vocabulary.schema_org import ARTICLE_TYPES
 
 if TYPE_CHECKING:
     from typing import Self

@@ -237,9 +237,9 @@ def extract(
     format: FormatOption = Format.text,
 ) -> None:
     """Extract one article from HTML on standard input; archives nothing."""
-    from tasks.decode import decode_html
-    from tasks.extract import NotAnArticle, extract_article
-    from tasks.normalize import clean_text
+    from processing.decode import decode_html
+    from processing.extract import NotAnArticle, extract_article
+    from vocabulary.normalize import clean_text
 
     body = sys.stdin.buffer.read()
     if not body.strip():

@@ -203,9 +203,9 @@ def diff(
 ) -> None:
     """Word-level diff of two versions of an article's cleaned text (default: the last two)."""
     from newsvault.cli import console, fail, print_json, ready_index, settings_or_exit
+    from processing.diff import render_terminal, word_diff
     from storage.db import session_scope
     from storage.retrieval import NotArchived, article_versions
-    from tasks.diff import render_terminal, word_diff
 
     settings = ready_index(settings_or_exit())
     with session_scope(settings.index_url) as session:

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from newsvault.config import Settings
     from newsvault.crawls import JobProgress
     from newsvault.summary import JobSummary
+    from processing.extract import ExtractedArticle
     from storage.retrieval import ArticleSummary
-    from tasks.extract import ExtractedArticle
 
 
 def _iso(value: Any) -> str | None:

@@ -254,7 +254,7 @@ def _crawl_job_of(record: IndexedRecord, jobs: set[int]) -> int | None:
 
 
 def _capture(record: IndexedRecord, warc_name: str, capture_id: int, job: int | None) -> _Cap:
-    from crawler.canonical import UnsupportedURL, canonicalize
+    from vocabulary.canonical import UnsupportedURL, canonicalize
 
     url = record.target_uri or ""
     try:
@@ -424,9 +424,9 @@ def _classify_response(
     versions: list[tuple[datetime, _Conv]],
     jobs: dict[int, dict[str, Any]],
 ) -> None:
-    from tasks.extract import NotAnArticle
-    from tasks.normalize import clean_text, content_hash
+    from processing.extract import NotAnArticle
     from tasks.pipeline import extract_capture  # the pipeline's own step: the same answer
+    from vocabulary.normalize import clean_text, content_hash
 
     try:
         _, extracted = extract_capture(
@@ -541,9 +541,9 @@ def _replay_versions(
     progress: Progress | None,
 ) -> tuple[int, int]:
     """Articles, versions and clusters, built in the order processing built them."""
+    from processing.dedup import MemoryLshIndex, signature, signature_to_bytes
     from tasks.clusters import join_cluster
-    from tasks.dedup import MemoryLshIndex, signature, signature_to_bytes
-    from tasks.normalize import matching_key
+    from vocabulary.normalize import matching_key
 
     job_sites = dict(session.execute(select(CrawlJob.id, CrawlJob.site_id)).all())
     last_seen = _last_seen(by_record.values(), conversions)
@@ -673,7 +673,7 @@ def _refresh_lsh(settings: Settings) -> None:
         return  # the in-memory index is rebuilt from the database on first use
     import redis
 
-    from tasks.dedup import RedisLshIndex
+    from tasks.redis_lsh import RedisLshIndex
 
     client = redis.Redis.from_url(settings.shared_redis_url)
     keys = list(client.scan_iter(match=lsh.REDIS_PREFIX + "*", count=1000))

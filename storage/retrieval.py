@@ -66,7 +66,7 @@ def _summary(article: Article) -> ArticleSummary:
 
 def url_variants(url: str) -> list[str]:
     """``url`` and its canonical form, so archivists may paste either."""
-    from crawler.canonical import canonicalize
+    from vocabulary.canonical import canonicalize
 
     variants = [url]
     try:

@@ -1,6 +1,6 @@
 """Full-text search over cleaned versions.
 
-Documents and queries both go through ``tasks.normalize.matching_key``, so a search for
+Documents and queries both go through ``vocabulary.normalize.matching_key``, so a search for
 "قآني" finds a page that spells it "قاآني", and diacritics, tatweel, case, digit script and
 punctuation never matter. The backends only ever see folded tokens:
 
@@ -42,7 +42,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from storage.models import Article, Site, Version
-from tasks.normalize import matching_key
+from vocabulary.normalize import matching_key
 
 __all__ = [
     "BadQuery",

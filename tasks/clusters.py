@@ -23,9 +23,9 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from processing.dedup import IndexUpdate, LshIndex, is_near_duplicate, signature_from_bytes
 from storage.db import read_scope, session_scope
 from storage.models import Article, Cluster, Version, utcnow
-from tasks.dedup import IndexUpdate, LshIndex, is_near_duplicate, signature_from_bytes
 
 # How long to wait for a candidate another worker has indexed but not yet committed (see
 # join_late_candidates). Its transaction is short (one batch); past this it is taken as

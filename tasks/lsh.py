@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from processing.dedup import LshIndex, MemoryLshIndex, signature_from_bytes
 from storage.db import session_scope
 from storage.models import Article, Version
-from tasks.dedup import LshIndex, MemoryLshIndex, RedisLshIndex, signature_from_bytes
+from tasks.redis_lsh import RedisLshIndex
 
 if TYPE_CHECKING:
     from newsvault.config import Settings

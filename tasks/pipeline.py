@@ -28,24 +28,24 @@ from sqlalchemy import Row, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.archive import sync_version_records, write_version_record
-from storage.db import read_scope, session_scope
-from storage.models import Article, Capture, CrawlJob, Site, Version
-from storage.search import index_documents
-from storage.warc import read_record
-from tasks.clusters import join_clusters, join_late_candidates
-from tasks.decode import DecodedPage, decode_html
-from tasks.dedup import (
+from processing.decode import DecodedPage, decode_html
+from processing.dedup import (
     LshIndex,
     Signature,
     signature,
     signature_from_bytes,
     signature_to_bytes,
 )
-from tasks.diff import word_diff
-from tasks.extract import ExtractedArticle, NotAnArticle, Selectors, extract_article
+from processing.diff import word_diff
+from processing.extract import ExtractedArticle, NotAnArticle, Selectors, extract_article
+from storage.archive import sync_version_records, write_version_record
+from storage.db import read_scope, session_scope
+from storage.models import Article, Capture, CrawlJob, Site, Version
+from storage.search import index_documents
+from storage.warc import read_record
+from tasks.clusters import join_clusters, join_late_candidates
 from tasks.lsh import near_duplicate_index
-from tasks.normalize import clean_text, hash_of_keys, joined_key, matching_key
+from vocabulary.normalize import clean_text, hash_of_keys, joined_key, matching_key
 
 if TYPE_CHECKING:
     from newsvault.config import Settings

@@ -10,7 +10,8 @@ import pytest
 import redis
 
 from newsvault.config import Settings, load_settings
-from tasks.dedup import LshIndex, MemoryLshIndex, RedisLshIndex
+from processing.dedup import LshIndex, MemoryLshIndex
+from tasks.redis_lsh import RedisLshIndex
 
 PG_ADMIN_URL = os.environ.get(
     "NEWSVAULT_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.canonical import (
+from vocabulary.canonical import (
     UnsupportedURL,
     amp_alternate,
     canonical_from_page,

@@ -23,12 +23,12 @@ from newsvault.sample_site import (
     REPUBLISHED_ARTICLE_PATH,
     build_site,
 )
+from processing.dedup import NUM_PERM, MemoryLshIndex, Signature, signature_from_bytes
 from storage.archive import Archive
 from storage.db import migrate, session_scope
 from storage.fetch import Fetch
 from storage.models import Article, Capture, Cluster, Version
 from tasks.clusters import join_cluster, list_clusters
-from tasks.dedup import NUM_PERM, MemoryLshIndex, Signature, signature_from_bytes
 from tasks.lsh import forget_indexes, near_duplicate_index
 from tasks.pipeline import process_capture
 from tests.test_dedup import UNRELATED_ARABIC

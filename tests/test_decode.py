@@ -1,4 +1,4 @@
-"""Charset policy of tasks/decode.py, on the seed article as a real Arabic page."""
+"""Charset policy of processing/decode.py, on the seed article as a real Arabic page."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from tasks.decode import DecodedPage, decode_html
+from processing.decode import DecodedPage, decode_html
 from tests.pages import PageOptions, arabic_article_page, load_seed
 
 SEED = load_seed()

@@ -15,14 +15,13 @@ import pytest
 import redis
 from datasketch import MinHash
 
-from tasks.dedup import (
+from processing.dedup import (
     BANDS,
     MAX_IDS_PER_BAND,
     NUM_PERM,
     ROWS,
     LshIndex,
     MemoryLshIndex,
-    RedisLshIndex,
     Signature,
     estimated_similarity,
     is_near_duplicate,
@@ -32,7 +31,8 @@ from tasks.dedup import (
     signature_to_bytes,
     unpack_ids,
 )
-from tasks.normalize import matching_key
+from tasks.redis_lsh import RedisLshIndex
+from vocabulary.normalize import matching_key
 
 REDIS_DB = 13
 PREFIX = "test:lsh:"
@@ -123,8 +123,8 @@ def test_signature_is_stable_across_processes() -> None:
     expected = [4124578, 6090994, 156039, 874052]
     assert signature(matching_key(SEED_TEXT))[:4].tolist() == expected
     code = (
-        "from importlib import resources; from tasks.dedup import signature;"
-        "from tasks.normalize import matching_key;"
+        "from importlib import resources; from processing.dedup import signature;"
+        "from vocabulary.normalize import matching_key;"
         "t = resources.files('newsvault.sample_site').joinpath('seed_ar.txt')"
         ".read_text(encoding='utf-8');"
         "print(signature(matching_key('\\n'.join(t.splitlines())))[:4].tolist())"

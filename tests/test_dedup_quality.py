@@ -12,8 +12,8 @@ import pytest
 
 from bench.bench_dedup import RECALL_FLOOR, Quality, keys_of, score, verified_pairs
 from bench.corpus import EDIT_STYLES, Corpus, generate_corpus
-from tasks.dedup import LshIndex, signature
-from tasks.normalize import matching_key
+from processing.dedup import LshIndex, signature
+from vocabulary.normalize import matching_key
 
 
 @pytest.fixture(scope="module")

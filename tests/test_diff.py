@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from importlib import resources
 
-from tasks.diff import DiffOp, WordDiff, render_html, render_terminal, tokenize, word_diff
+from processing.diff import DiffOp, WordDiff, render_html, render_terminal, tokenize, word_diff
 
 FSI, PDI = "\u2068", "\u2069"
 

@@ -1,4 +1,4 @@
-"""tasks/extract.py: the seed article comes back exactly; non-articles say why; nothing raises."""
+"""processing/extract.py: the seed comes back exactly; non-articles say why; nothing raises."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tasks.extract import (
+from processing.extract import (
     ExtractedArticle,
     NotAnArticle,
     Selectors,

@@ -9,7 +9,7 @@ from importlib import resources
 
 import pytest
 
-from tasks.normalize import (
+from vocabulary.normalize import (
     clean_text,
     content_hash,
     hash_of_keys,

@@ -1,4 +1,4 @@
-"""tasks/page_metadata.py answers exactly what trafilatura.extract_metadata answers.
+"""processing/page_metadata.py answers exactly what trafilatura.extract_metadata answers.
 
 It mirrors trafilatura's function and skips the author search on pages that cannot match it;
 these tests compare both on pages with and without bylines, and check that the skip's marker
@@ -16,7 +16,7 @@ from trafilatura.xpaths import AUTHOR_XPATHS
 
 from bench.corpus import article_page, generate_corpus
 from bench.generated_site import render_site
-from tasks.page_metadata import AUTHOR_MARKERS, may_name_an_author, page_metadata
+from processing.page_metadata import AUTHOR_MARKERS, may_name_an_author, page_metadata
 from tests.pages import arabic_article_page, english_article_page, section_page
 
 URL = "https://news.example/2021/05/story.html"
@@ -120,7 +120,7 @@ def test_markers_cover_every_literal_of_trafilaturas_author_expressions() -> Non
             if value
         ]
         # name='x' without @ compares a child element's text, //name selects an element:
-        # both are covered by the element check (tasks/page_metadata.py, _AUTHOR_ELEMENTS).
+        # both are covered by the element check (processing/page_metadata.py, _AUTHOR_ELEMENTS).
         elements = re.findall(r"(?<![@\w:-])([a-z]+)\s*=\s*'", path)
         elements += re.findall(r"//([a-z]+)\b", path)
         assert set(elements) <= {"author", "rel"}, elements
@@ -131,5 +131,5 @@ def test_markers_cover_every_literal_of_trafilaturas_author_expressions() -> Non
                 plain = re.sub(r"\[(\w)\w*\]", r"\1", alternative).replace("-?", "").lower()
                 assert any(marker in plain for marker in markers), (
                     f"trafilatura's author expression needs {alternative!r}, which no marker "
-                    "covers: add one to tasks/page_metadata.py"
+                    "covers: add one to processing/page_metadata.py"
                 )

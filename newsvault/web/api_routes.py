@@ -26,11 +26,11 @@ from newsvault.web.deps import (
 )
 from newsvault.web.memento import Urls
 from newsvault.web.replay import payload_capture
+from processing.diff import render_html, word_diff
 from storage.db import session_scope
 from storage.models import Article, CrawlJob, Site, Version
 from storage.retrieval import NotArchived, capture_timeline, version_at
 from storage.search import BadQuery, search
-from tasks.diff import render_html, word_diff
 
 router = APIRouter(prefix="/api", tags=["api"], dependencies=[Reader])
 

@@ -12,8 +12,8 @@ from newsvault.web.deps import MAX_PAGE_SIZE, Config, ReadSession, parse_datetim
 from newsvault.web.memento import Urls
 from newsvault.web.render import paragraphs, side_by_side, text_direction
 from newsvault.web.templating import page
+from processing.diff import word_diff
 from storage.search import BadQuery, search
-from tasks.diff import word_diff
 
 router = APIRouter(include_in_schema=False)
 

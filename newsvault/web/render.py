@@ -13,7 +13,7 @@ from urllib.parse import urljoin, urlsplit
 import nh3
 from markupsafe import Markup
 
-from tasks.diff import DiffOp, WordDiff
+from processing.diff import DiffOp, WordDiff
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "ckb", "sd", "ug", "dv"})
 
@@ -79,7 +79,7 @@ def paragraphs(text: str | None) -> Markup:
 def side_by_side(diff: WordDiff) -> tuple[Markup, Markup]:
     """The old text with deletions in ``<del>``, the new text with insertions in ``<ins>``.
 
-    Each marked run gets ``dir="auto"`` (a bidi isolate), as in ``tasks.diff.render_html``.
+    Each marked run gets ``dir="auto"`` (a bidi isolate), as in ``processing.diff.render_html``.
     """
     return _side(diff.ops, "delete", "del"), _side(diff.ops, "insert", "ins")
 

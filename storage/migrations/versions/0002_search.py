@@ -3,7 +3,7 @@
 Revision ID: 0002
 Revises: 0001
 
-One search document per version, holding the matching key (tasks.normalize.matching_key) of
+One search document per version, holding the matching key (vocabulary.normalize.matching_key) of
 title + text: SQLite gets a contentless FTS5 table whose rowid is the version id; PostgreSQL a
 table of tsvectors with a GIN index. Both are derived data (``rebuild_search_index``).
 """

@@ -1,7 +1,7 @@
 """trafilatura's page metadata, without the searches that cannot find anything.
 
 ``trafilatura.extract_metadata`` is our last-resort source for a page's site name, author,
-date, categories, tags and image (tasks/extract.py asks only when the page declares none).
+date, categories, tags and image (processing/extract.py asks only when the page declares none).
 Its author search copies the whole tree and runs three XPath scans over it, and its category
 and tag searches run ten more: on a page with long navigation that costs as much as
 extracting the page, and on pages without a byline or category links they find nothing.

@@ -35,8 +35,8 @@ from dateutil import parser as date_parser
 from lxml import etree
 from soupsieve import SelectorSyntaxError
 
-from tasks.page_metadata import page_metadata
-from tasks.schema_org import ARTICLE_TYPES
+from processing.page_metadata import page_metadata
+from vocabulary.schema_org import ARTICLE_TYPES
 
 # ---------------------------------------------------------------------------------------------
 # Public types
@@ -260,7 +260,7 @@ def _parse(source: str) -> lxml.html.HtmlElement | None:
 def tidy(text: str) -> str:
     """Plain whitespace tidying and NFC (the page's spelling and quotes kept).
 
-    A local twin of `tasks.normalize.clean_text`, so extraction has no import-time coupling to
+    A local twin of `vocabulary.normalize.clean_text`, so extraction has no import-time coupling to
     the normalization module."""
     return unicodedata.normalize("NFC", _WS_RE.sub(" ", text).strip())
 
