@@ -53,8 +53,8 @@ def run_system(site_url: str, pattern: str, home: Path, db_url: str) -> dict[str
     from sqlalchemy import func, select
 
     from newsvault.config import load_settings
-    from newsvault.crawls import create_job
     from newsvault.demo import register_site
+    from newsvault.services.crawls import create_job
     from storage.db import migrate, session_scope
     from storage.models import Article, Capture, CrawlJob, Version
     from tasks.celery_app import make_app

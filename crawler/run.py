@@ -1,7 +1,7 @@
 """Run one crawl in this process and report its counts.
 
 A Twisted reactor cannot be restarted: call :func:`run_crawl` once per process (callers start
-``python -m crawler`` as a fresh subprocess per crawl).
+``python -m newsvault.crawl_process`` as a fresh subprocess per crawl).
 """
 
 from __future__ import annotations

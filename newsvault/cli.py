@@ -1,25 +1,35 @@
-"""The ``newsvault`` command line.
+"""The ``newsvault`` command line: the app, its core commands, and the command groups.
 
-Every command reads the configuration once, reports a problem as one line naming the thing
-and the fix (exit code 2 for bad configuration or arguments, 1 for "not found"), and offers
-``--format json`` where a script would want to read the answer.
+Command groups live in their own modules (``cli_sites``, ``cli_ops``, ``cli_archive``,
+``cli_processing``, ``cli_web``), each with a ``register(app)``; they share the helpers of
+``cli_common`` and never import this module, so the imports run one way.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from datetime import UTC, datetime
-from enum import StrEnum
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 
-from newsvault import output
-from newsvault.config import ConfigError, Settings, load_settings
+from newsvault import cli_archive, cli_ops, cli_processing, cli_sites, cli_web, output
+from newsvault.cli_common import (
+    Format,
+    FormatOption,
+    console,
+    errors,
+    fail,
+    parse_when,
+    print_json,
+    ready_index,
+    settings_or_exit,
+    show_article,
+    warn,
+)
+from newsvault.config import ConfigError
 
 app = typer.Typer(
     name="newsvault",
@@ -28,65 +38,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
 # How long `newsvault worker` waits before starting again after dying of an error.
 WORKER_RESTART_DELAY = 2.0
-
-
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
-FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def settings_or_exit() -> Settings:
-    try:
-        settings = load_settings()
-        settings.ensure_home()
-    except ConfigError as exc:
-        fail(str(exc), 2)
-    return settings
-
-
-def ready_index(settings: Settings) -> Settings:
-    """The settings, with the index database migrated to the current schema."""
-    from storage.db import IndexUnavailable, migrate
-
-    try:
-        migrate(settings.index_url)
-    except IndexUnavailable as exc:
-        fail(str(exc), 2)
-    return settings
-
-
-def parse_when(value: str, option: str) -> datetime:
-    """An ISO 8601 date or datetime as UTC; a naive value is taken as UTC."""
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"{option} {value!r} is not an ISO date like 2021-05-15 or 2021-05-15T14:00:00Z", 2)
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
-
-
-def show_article(document: dict[str, Any], format: Format) -> None:
-    """An article (archived or just extracted) as JSON or as text for reading."""
-    if format is Format.json:
-        print_json(document)
-    else:
-        output.version_text(console, document)
 
 
 # Commands --------------------------------------------------------------------------------
@@ -132,7 +85,7 @@ def crawl(
 
     Without a broker the crawl runs here; with one it is queued for a crawl worker.
     """
-    from newsvault.crawls import UnknownTarget, create_job, run_job_here
+    from newsvault.services.crawls import UnknownTarget, create_job, run_job_here
     from newsvault.summary import summarize_job
     from storage.db import session_scope
 
@@ -245,14 +198,14 @@ def extract(
     if not body.strip():
         fail("no HTML on standard input; try `newsvault extract < page.html`", 2)
     page = decode_html(body, content_type, language_hint=language)
-    if page.suspicious:
-        errors.print(f"[yellow]warning:[/] {page.note}", highlight=False)
+    if page.suspicious and page.note:
+        warn(page.note)
     result = extract_article(page.text, url, language_hint=language)
     if isinstance(result, NotAnArticle):
         if format is Format.json:
             print_json({"article": False, "reason": result.reason, "encoding": page.encoding})
         else:
-            errors.print(f"not an article: {result.reason}", highlight=False)
+            errors.print(f"not an article: {result.reason}", highlight=False, markup=False)
         raise typer.Exit(1)
     document = output.extracted_dict(result, clean_text)
     document["encoding"] = page.encoding
@@ -313,10 +266,9 @@ def worker(
         # "Unrecoverable error" when the broker goes away while a late-acked task is in
         # flight (restoring it needs the connection that just closed). The message is safe
         # in Redis's unacked set, so start over, as a supervisor would.
-        errors.print(
+        warn(
             f"worker stopped with an error (exit {stopped.code}); starting again in "
-            f"{WORKER_RESTART_DELAY:.0f} s",
-            highlight=False,
+            f"{WORKER_RESTART_DELAY:.0f} s"
         )
         time.sleep(WORKER_RESTART_DELAY)
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -350,16 +302,6 @@ def serve(
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 
-# Commands that live in their own modules (each has `register(app)`); imported last because
-# they use the helpers above.
-from newsvault import (  # noqa: E402
-    cli_archive,
-    cli_ops,
-    cli_processing,
-    cli_sites,
-    cli_web,
-)
-
 for _module in (cli_sites, cli_archive, cli_processing, cli_web, cli_ops):
     _module.register(app)
 
@@ -371,5 +313,5 @@ def main() -> None:
     try:
         app()
     except (ConfigError, IndexUnavailable) as exc:
-        errors.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

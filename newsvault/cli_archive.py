@@ -28,7 +28,16 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from newsvault.cli import Format
+from newsvault.cli_common import (
+    Format,
+    console,
+    errors,
+    fail,
+    parse_when,
+    print_json,
+    ready_index,
+    settings_or_exit,
+)
 
 if TYPE_CHECKING:
     from storage.retrieval import Snapshot
@@ -64,7 +73,6 @@ def _progress_bar(
 
 def reindex() -> None:
     """Rebuild the whole index from the WARC files alone (sites and crawl jobs are kept)."""
-    from newsvault.cli import console, ready_index, settings_or_exit
     from storage.reindex import reindex as rebuild
 
     settings = ready_index(settings_or_exit())
@@ -104,7 +112,6 @@ def verify(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
 ) -> None:
     """Re-read every record of every WARC file and check both digests; exit 1 if any is bad."""
-    from newsvault.cli import console, errors, parse_when, print_json, settings_or_exit
     from storage.verify import verify_archive
 
     settings = settings_or_exit()
@@ -137,7 +144,6 @@ def snapshots(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
 ) -> None:
     """The capture timeline of one URL: time, status, version, changed or unchanged, digest."""
-    from newsvault.cli import console, fail, print_json, ready_index, settings_or_exit
     from storage.db import session_scope
     from storage.retrieval import NotArchived
     from storage.retrieval import snapshots as timeline
@@ -202,7 +208,6 @@ def diff(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
 ) -> None:
     """Word-level diff of two versions of an article's cleaned text (default: the last two)."""
-    from newsvault.cli import console, fail, print_json, ready_index, settings_or_exit
     from processing.diff import render_terminal, word_diff
     from storage.db import session_scope
     from storage.retrieval import NotArchived, article_versions
@@ -274,7 +279,6 @@ def export(
     ] = None,
 ) -> None:
     """Export captures as one WARC file (records byte for byte), or cleaned versions as JSONL."""
-    from newsvault.cli import console, fail, parse_when, ready_index, settings_or_exit
     from storage.export import BadSelection, Selection, export_jsonl, export_warc
 
     settings = ready_index(settings_or_exit())

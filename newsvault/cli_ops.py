@@ -1,25 +1,27 @@
 """Operations commands: `status`, `schedule`, `pause`, `resume`; queueing a crawl.
 
-``schedule``/``pause``/``resume`` take a site name and edit its RedBeat entry in Redis, so the
-running beat picks the change up within seconds (tasks/schedules.py). They are top-level here
-so they can later be mounted under ``newsvault sites`` without moving code.
+``newsvault sites schedule|pause|resume`` take a site name and call the schedules service
+(newsvault/services/schedules.py), which edits the site's RedBeat entry in Redis: the running
+beat picks the change up within seconds. The API and the web UI call the same service.
 """
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+
+from newsvault.cli_common import console, fail, fail_with, print_json, ready_index, settings_or_exit
+from newsvault.services import crawls, schedules
+from newsvault.services.errors import ServiceError
 
 if TYPE_CHECKING:
     from celery import Celery
 
     from newsvault.config import Settings
-
-TERMINAL_STATES = ("done", "failed", "skipped")
 
 
 def register(app: typer.Typer) -> None:
@@ -33,31 +35,10 @@ def register_site_commands(sites_app: typer.Typer) -> None:
     sites_app.command()(resume)
 
 
-def _distributed_settings() -> Settings:
-    from newsvault.cli import fail, ready_index, settings_or_exit
+def _celery(settings: Settings) -> Celery:
+    from tasks.app import app_for
 
-    settings = ready_index(settings_or_exit())
-    if settings.embedded:
-        fail("schedules need Redis: set NEWSVAULT_BROKER_URL=redis://127.0.0.1:6379/0", 2)
-    return settings
-
-
-def _celery() -> Celery:
-    from tasks.celery_app import app
-
-    return app
-
-
-def _known_site(settings: Settings, name: str) -> None:
-    from sqlalchemy import select
-
-    from newsvault.cli import fail
-    from storage.db import session_scope
-    from storage.models import Site
-
-    with session_scope(settings.index_url) as session:
-        if session.scalar(select(Site.id).where(Site.name == name)) is None:
-            fail(f"no site named {name!r}; see `newsvault sites list`")
+    return app_for(settings)
 
 
 # Schedules ---------------------------------------------------------------------------------
@@ -70,42 +51,33 @@ def schedule(
     ],
 ) -> None:
     """Crawl a site on a schedule (takes effect on the running beat, no restart)."""
-    from newsvault.cli import console, fail
-    from tasks import schedules
-
-    settings = _distributed_settings()
-    _known_site(settings, name)
+    settings = ready_index(settings_or_exit())
     try:
-        info = schedules.set_schedule(_celery(), name, expression)
-    except schedules.ScheduleError as exc:
-        fail(str(exc), 2)
-    console.print(f"{name}: every [cyan]{info.expression}[/], next run {_when(info.next_run_at)}")
+        info = schedules.set_schedule(settings, name, expression)
+    except ServiceError as exc:
+        fail_with(exc)
+    console.print(
+        f"{escape(name)}: every [cyan]{escape(info.expression)}[/], "
+        f"next run {_when(info.next_run_at)}"
+    )
 
 
 def pause(name: Annotated[str, typer.Argument(help="Site name.")]) -> None:
     """Stop a site's scheduled crawls until `resume`."""
-    from newsvault.cli import console, fail
-    from tasks import schedules
-
-    _distributed_settings()
     try:
-        schedules.pause(_celery(), name)
-    except schedules.ScheduleError as exc:
-        fail(str(exc))
-    console.print(f"{name}: paused")
+        schedules.pause(ready_index(settings_or_exit()), name)
+    except ServiceError as exc:
+        fail_with(exc)
+    console.print(f"{escape(name)}: paused")
 
 
 def resume(name: Annotated[str, typer.Argument(help="Site name.")]) -> None:
     """Restart a paused site's scheduled crawls (the next one after a full period)."""
-    from newsvault.cli import console, fail
-    from tasks import schedules
-
-    _distributed_settings()
     try:
-        info = schedules.resume(_celery(), name)
-    except schedules.ScheduleError as exc:
-        fail(str(exc))
-    console.print(f"{name}: resumed, next run {_when(info.next_run_at)}")
+        info = schedules.resume(ready_index(settings_or_exit()), name)
+    except ServiceError as exc:
+        fail_with(exc)
+    console.print(f"{escape(name)}: resumed, next run {_when(info.next_run_at)}")
 
 
 # Crawl now (called by `newsvault crawl` in distributed mode) -------------------------------
@@ -117,25 +89,16 @@ def queue_crawl(settings: Settings, job_id: int, target: str, *, wait: bool) -> 
     Returns the job's final state (or "queued" without ``wait``).
     """
     from newsvault import output
-    from newsvault.cli import console, fail
-    from newsvault.crawls import job_progress
-    from tasks.celery_app import send
-    from tasks.reconcile import send_crawl
 
     try:
-        send_crawl(send, job_id)
+        crawls.queue(settings, job_id)
     except Exception as exc:  # the job stays queued; the reconciler sends it later
         fail(f"crawl job {job_id} recorded but the broker is unreachable ({exc})", 2)
     if not wait:
-        console.print(f"queued crawl job {job_id} of {target}")
+        console.print(f"queued crawl job {job_id} of {escape(target)}")
         return "queued"
     with output.crawl_progress(console, target) as report:
-        while True:
-            progress = job_progress(settings, job_id)
-            report(progress)
-            if progress.state in TERMINAL_STATES and progress.processed >= progress.captures:
-                return progress.state
-            time.sleep(0.5)
+        return crawls.wait_for(settings, job_id, report).state
 
 
 # Status ------------------------------------------------------------------------------------
@@ -145,12 +108,11 @@ def status(
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Queues, workers, each site's schedule, last crawl, next run and health."""
-    from newsvault.cli import console, fail, print_json, ready_index, settings_or_exit
 
     if format not in ("text", "json"):
         fail("--format: use text or json", 2)
     settings = ready_index(settings_or_exit())
-    report = collect_status(settings, None if settings.embedded else _celery())
+    report = collect_status(settings, None if settings.embedded else _celery(settings))
     if format == "json":
         print_json(report)
         return
@@ -159,7 +121,7 @@ def status(
 
 def collect_status(settings: Settings, app: Celery | None) -> dict[str, Any]:
     """What `status` shows; ``app`` is None in embedded mode (no broker, no schedules)."""
-    from tasks import schedules
+    from tasks.schedules import list_schedules
 
     now = datetime.now(UTC)
     if app is None:
@@ -172,7 +134,7 @@ def collect_status(settings: Settings, app: Celery | None) -> dict[str, Any]:
             "sites": _sites(settings, {}, now),
         }
     try:
-        schedule_map = {info.site: info for info in schedules.list_schedules(app)}
+        schedule_map = {info.site: info for info in list_schedules(app)}
         schedule_error = None
     except Exception as exc:  # Redis down: say so, show the rest from the index
         schedule_map, schedule_error = {}, str(exc)

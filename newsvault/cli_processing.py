@@ -18,7 +18,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import select, update
 
-from newsvault.cli import Format
+from newsvault.cli_common import (
+    Format,
+    console,
+    errors,
+    fail,
+    print_json,
+    ready_index,
+    settings_or_exit,
+)
 from storage.models import Capture
 
 if TYPE_CHECKING:
@@ -77,7 +85,6 @@ def clusters(
     format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
 ) -> None:
     """List clusters of near-duplicate articles (one story at several URLs), largest first."""
-    from newsvault.cli import console, print_json, ready_index, settings_or_exit
     from storage.db import read_scope
     from tasks.clusters import list_clusters
 
@@ -206,7 +213,6 @@ def process(
 
     Embedded mode processes them here; with a broker they are queued for the workers.
     """
-    from newsvault.cli import console, errors, fail, print_json, ready_index, settings_or_exit
     from storage.db import session_scope
 
     capture_ids = list(capture or [])

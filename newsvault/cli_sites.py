@@ -18,13 +18,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from newsvault.cli import Format, FormatOption
+from newsvault.cli_common import (
+    Format,
+    FormatOption,
+    console,
+    fail,
+    fail_with,
+    print_json,
+    ready_index,
+    settings_or_exit,
+)
+from newsvault.services import sites
+from newsvault.services.errors import ServiceError
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
     from crawler.probe import SiteReport
     from crawler.sitedef import SiteDefinition
     from storage.models import Site
@@ -49,12 +59,6 @@ _OPTION_OF = {
     "politeness.concurrency": "--concurrency",
     "allowed_networks": "--allow-network",
 }
-
-
-def _console() -> Console:
-    from newsvault.cli import console
-
-    return console
 
 
 # Definitions ----------------------------------------------------------------------------------
@@ -102,53 +106,11 @@ def _option_message(message: str) -> str:
     return f"{option} ({where}): {detail}" if option and detail else message
 
 
-def _stored(session: Session, name: str) -> Site | None:
-    from sqlalchemy import select
-
-    from storage.models import Site
-
-    return session.scalar(select(Site).where(Site.name == name))
-
-
 def _definition_of(row: Site) -> SiteDefinition:
-    from crawler.sitedef import SiteDefinitionError, parse_site
-    from newsvault.cli import fail
-
     try:
-        return parse_site(dict(row.definition), source=f"site {row.name!r} in the index")
-    except SiteDefinitionError as exc:
-        fail(f"{exc}; fix it with `newsvault sites add FILE --replace`", 2)
-
-
-def _site_usage(session: Session, row: Site) -> dict[str, Any]:
-    """Captures and crawls of a site: by its row, or by its name (a site removed and re-added
-    keeps its history, as crawl jobs record the name they were started with)."""
-    from sqlalchemy import func, or_, select
-
-    from storage.models import Capture, CrawlJob
-
-    of_site = or_(CrawlJob.site_id == row.id, CrawlJob.target == row.name)
-    captures = session.scalar(
-        select(func.count(Capture.id))
-        .join(CrawlJob, Capture.crawl_job_id == CrawlJob.id)
-        .where(of_site)
-    )
-    last = session.execute(
-        select(CrawlJob.id, CrawlJob.state, CrawlJob.started_at)
-        .where(of_site)
-        .order_by(CrawlJob.id.desc())
-        .limit(1)
-    ).first()
-    crawls = session.scalar(select(func.count(CrawlJob.id)).where(of_site))
-    return {
-        "captures": captures or 0,
-        "crawls": crawls or 0,
-        "last_crawl": (
-            {"job_id": last.id, "state": last.state, "started_at": last.started_at}
-            if last
-            else None
-        ),
-    }
+        return sites.definition_of(row)
+    except ServiceError as exc:
+        fail_with(exc)
 
 
 def _summary(site: SiteDefinition) -> dict[str, Any]:
@@ -198,9 +160,6 @@ def add(
 ) -> None:
     """Add a site from a TOML file, or from options (--name and at least one start point)."""
     from crawler.sitedef import SiteDefinitionError, load_site, parse_site
-    from newsvault.cli import fail, print_json, ready_index, settings_or_exit
-    from storage.db import session_scope
-    from storage.models import Site
 
     options = [feed, sitemap, section, allow, deny, allow_network, language, delay, concurrency]
     given = any(o not in (None, []) for o in options)
@@ -232,26 +191,15 @@ def add(
         fail(str(exc), 2)
 
     settings = ready_index(settings_or_exit())
-    definition = site.model_dump(mode="json")
-    with session_scope(settings.index_url) as session:
-        row = _stored(session, site.name)
-        if row is not None and not replace:
-            fail(f"a site named {site.name!r} exists; add --replace to replace its definition", 2)
-        if row is None:
-            session.add(Site(name=site.name, definition=definition))
-        else:
-            row.definition = definition
-    if site.schedule and not settings.embedded:
-        # A definition's schedule goes to RedBeat at once, as `sites schedule` would put it.
-        from tasks import schedules
-        from tasks.celery_app import app as celery_app
-
-        schedules.set_schedule(celery_app, site.name, site.schedule)
+    try:
+        saved = sites.save_site(settings, site, replace=replace)
+    except ServiceError as exc:
+        fail_with(exc, 2)
     if format is Format.json:
-        print_json({"added": site.name, "replaced": row is not None, "definition": definition})
+        print_json({"added": site.name, "replaced": saved.replaced, "definition": saved.definition})
         return
-    verb = "Replaced" if row is not None else "Added"
-    _console().print(
+    verb = "Replaced" if saved.replaced else "Added"
+    console.print(
         f"{verb} site [bold]{site.name}[/]: {len(site.start.feeds)} feeds, "
         f"{len(site.start.sitemaps)} sitemaps, {len(site.start.sections)} sections on "
         f"{', '.join(site.allowed_domains)}.\n"
@@ -265,7 +213,6 @@ def list_(format: FormatOption = Format.text) -> None:
     """List the sites crawls can run from."""
     from sqlalchemy import select
 
-    from newsvault.cli import print_json, ready_index, settings_or_exit
     from storage.db import read_scope
     from storage.models import Site
 
@@ -273,12 +220,12 @@ def list_(format: FormatOption = Format.text) -> None:
     rows = []
     with read_scope(settings.index_url) as session:
         for row in session.scalars(select(Site).order_by(Site.name)):
-            rows.append({**_summary(_definition_of(row)), **_site_usage(session, row)})
+            rows.append({**_summary(_definition_of(row)), **sites.site_usage(session, row)})
     if format is Format.json:
         print_json(rows)
         return
     if not rows:
-        _console().print("No sites yet. Add one: [cyan]newsvault sites add sites/example.toml[/]")
+        console.print("No sites yet. Add one: [cyan]newsvault sites add sites/example.toml[/]")
         return
     table = Table("name", "feeds", "sitemaps", "sections", "domains", "politeness", "captures")
     table.add_column("last crawl")
@@ -294,7 +241,7 @@ def list_(format: FormatOption = Format.text) -> None:
             f"{r['captures']:,}",
             f"#{last['job_id']} {last['state']}" if last else "never",
         )
-    _console().print(table)
+    console.print(table)
 
 
 def show(
@@ -302,21 +249,19 @@ def show(
     format: FormatOption = Format.text,
 ) -> None:
     """Show a site's definition and its crawl history."""
-    from newsvault.cli import fail, print_json, ready_index, settings_or_exit
     from storage.db import read_scope
 
     settings = ready_index(settings_or_exit())
     with read_scope(settings.index_url) as session:
-        row = _stored(session, name)
+        row = sites.stored(session, name)
         if row is None:
             fail(f"no site named {name!r}; see `newsvault sites list`")
         site = _definition_of(row)
-        usage = _site_usage(session, row)
+        usage = sites.site_usage(session, row)
     document = {"definition": site.model_dump(mode="json"), **usage}
     if format is Format.json:
         print_json(document)
         return
-    console = _console()
     console.print(
         f"[bold]{site.name}[/]  ({usage['captures']:,} captures, {usage['crawls']} crawls)"
     )
@@ -354,29 +299,13 @@ def remove(
     force: Annotated[bool, typer.Option(help="Remove it even though it has captures.")] = False,
 ) -> None:
     """Remove a site definition. Its archived captures are kept (the archive is never pruned)."""
-    from sqlalchemy import update
-
-    from newsvault.cli import fail, ready_index, settings_or_exit
-    from storage.db import session_scope
-    from storage.models import CrawlJob
-
     settings = ready_index(settings_or_exit())
-    with session_scope(settings.index_url) as session:
-        row = _stored(session, name)
-        if row is None:
-            fail(f"no site named {name!r}; see `newsvault sites list`")
-        usage = _site_usage(session, row)
-        if usage["captures"] and not force:
-            fail(
-                f"site {name!r} has {usage['captures']:,} archived captures; removing the site "
-                "keeps them (the archive is never pruned) but stops its crawls: add --force",
-                1,
-            )
-        # Crawl jobs keep their target (the name) and captures; only the link goes.
-        session.execute(update(CrawlJob).where(CrawlJob.site_id == row.id).values(site_id=None))
-        session.delete(row)
-    kept = f"; its {usage['captures']:,} captures stay in the archive" if usage["captures"] else ""
-    _console().print(f"Removed site [bold]{name}[/]{kept}.", highlight=False)
+    try:
+        removed = sites.remove_site(settings, name, force=force)
+    except ServiceError as exc:
+        fail_with(exc)
+    kept = f"; its {removed.captures:,} captures stay in the archive" if removed.captures else ""
+    console.print(f"Removed site [bold]{escape(name)}[/]{kept}.", highlight=False)
 
 
 def validate(
@@ -387,7 +316,6 @@ def validate(
     """Fetch each start point once and report what a crawl would find (exit 1 if nothing)."""
     from crawler.probe import probe_site
     from crawler.sitedef import SiteDefinitionError, load_site
-    from newsvault.cli import fail, print_json, ready_index, settings_or_exit
     from storage.db import read_scope
 
     settings = settings_or_exit()
@@ -399,7 +327,7 @@ def validate(
             fail(str(exc), 2)
     else:
         with read_scope(ready_index(settings).index_url) as session:
-            row = _stored(session, target)
+            row = sites.stored(session, target)
             if row is None:
                 fail(f"no site named {target!r} and no file {target}; see `newsvault sites list`")
             site = _definition_of(row)
@@ -413,7 +341,7 @@ def validate(
     if format is Format.json:
         print_json(report_dict(report))
     else:
-        _print_report(_console(), report)
+        _print_report(console, report)
     if not report.ok:
         raise typer.Exit(1)
 

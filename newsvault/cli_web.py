@@ -12,6 +12,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from newsvault.cli_common import (
+    Format,
+    console,
+    fail,
+    parse_when,
+    print_json,
+    ready_index,
+    settings_or_exit,
+)
 from storage.search import SearchHit
 
 _MARK = re.compile(r"</?mark>")
@@ -31,15 +40,6 @@ def search_command(
     format: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Search archived articles; diacritics, case and spelling variants do not matter."""
-    from newsvault.cli import (
-        Format,
-        console,
-        fail,
-        parse_when,
-        print_json,
-        ready_index,
-        settings_or_exit,
-    )
     from storage.db import session_scope
     from storage.search import BadQuery, search
 

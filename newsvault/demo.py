@@ -12,7 +12,7 @@ from rich.console import Console
 from sqlalchemy import select
 
 from newsvault.config import Settings
-from newsvault.crawls import create_job, run_job_here
+from newsvault.services.crawls import create_job, run_job_here
 from newsvault.summary import JobSummary, summarize_job
 from storage.db import session_scope
 from storage.models import Site

@@ -17,7 +17,7 @@ from storage.models import Article, Capture, Version
 
 if TYPE_CHECKING:
     from newsvault.config import Settings
-    from newsvault.crawls import JobProgress
+    from newsvault.services.crawls import JobProgress
     from newsvault.summary import JobSummary
     from processing.extract import ExtractedArticle
     from storage.retrieval import ArticleSummary

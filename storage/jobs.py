@@ -73,3 +73,19 @@ def finish_job(
         job.finished_at = utcnow()
         job.stats = {**(job.stats or {}), **stats}
         job.message = message
+
+
+def fail_job(db_url: str, job_id: int, message: str) -> bool:
+    """Mark a queued or running job failed with ``message``; False if it had already ended.
+
+    The one place a job is failed from outside its crawl process (the process died, lost its
+    lease or ran out of time): a job that already recorded its own end keeps it.
+    """
+    with session_scope(db_url) as session:
+        job = session.get(CrawlJob, job_id, with_for_update=True)
+        if job is None or job.state not in ("queued", "running"):
+            return False
+        job.state = "failed"
+        job.message = message
+        job.finished_at = utcnow()
+        return True

@@ -226,7 +226,7 @@ def _existing(app: Celery, site: str) -> RedBeatSchedulerEntry:
         return RedBeatSchedulerEntry.from_key(_key(app, site), app=app)
     except KeyError:
         raise ScheduleError(
-            f"site {site!r} has no schedule; set one with `newsvault schedule {site} 30m`"
+            f"site {site!r} has no schedule; set one with `newsvault sites schedule {site} 30m`"
         ) from None
 
 

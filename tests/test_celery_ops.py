@@ -25,9 +25,9 @@ import redis
 from sqlalchemy import func, select
 
 from newsvault.config import Settings, load_settings
-from newsvault.crawls import create_job, job_progress, run_job_here
 from newsvault.demo import register_site, sample_site_definition
 from newsvault.sample_site import EDITED_ARTICLE_PATH, REPUBLISHED_ARTICLE_PATH, SampleSiteServer
+from newsvault.services.crawls import create_job, job_progress, run_job_here
 from storage.db import migrate, session_scope
 from storage.jobs import start_job
 from storage.models import Article, Capture, Cluster, CrawlJob, Site, Version, utcnow

@@ -1,7 +1,7 @@
 """SIGKILL a crawl mid-way: the next start recovers its `.open` WARC file and indexes it.
 
-Real parts: the sample site over HTTP, `python -m crawler` as its own process killed with
-SIGKILL, WARC files on disk, the SQLite index.
+Real parts: the sample site over HTTP, `python -m newsvault.crawl_process` as its own process
+killed with SIGKILL, WARC files on disk, the SQLite index.
 """
 
 from __future__ import annotations
@@ -30,7 +30,13 @@ def _crawl(settings: Settings) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSVAULT_")}
     env["NEWSVAULT_HOME"] = str(settings.home)
     return subprocess.Popen(
-        [sys.executable, "-m", "crawler", "--site-file", str(settings.home / "sample.toml")],
+        [
+            sys.executable,
+            "-m",
+            "newsvault.crawl_process",
+            "--site-file",
+            str(settings.home / "sample.toml"),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

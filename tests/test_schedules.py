@@ -12,8 +12,8 @@ from celery.schedules import crontab, schedule
 from sqlalchemy.exc import IntegrityError
 
 from newsvault.config import Settings
-from newsvault.crawls import create_job
 from newsvault.demo import register_site
+from newsvault.services.crawls import create_job
 from tasks import schedules
 
 REDBEAT_URL = "redis://127.0.0.1:6379/8"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Iterator
 from typing import Annotated, Any
 
@@ -12,8 +10,10 @@ from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from crawler.sitedef import SiteDefinition
 from newsvault.config import Settings
-from newsvault.crawls import UnknownTarget, crawler_command, create_job
+from newsvault.services import crawls, sites
+from newsvault.services.errors import Conflict, Invalid, NotFound, ServiceError
 from newsvault.web import queries, serialize
 from newsvault.web.deps import (
     MAX_PAGE_SIZE,
@@ -27,8 +27,7 @@ from newsvault.web.deps import (
 from newsvault.web.memento import Urls
 from newsvault.web.replay import payload_capture
 from processing.diff import render_html, word_diff
-from storage.db import session_scope
-from storage.models import Article, CrawlJob, Site, Version
+from storage.models import Article, Site, Version
 from storage.retrieval import NotArchived, capture_timeline, version_at
 from storage.search import BadQuery, search
 
@@ -67,9 +66,12 @@ def get_site(name: str, session: ReadSession) -> dict[str, Any]:
     }
 
 
-def _validated_definition(definition: dict[str, Any], name: str | None = None) -> dict[str, Any]:
-    from crawler.sitedef import SiteDefinitionError, parse_site
+def _http_error(error: ServiceError) -> HTTPException:
+    status = {NotFound: 404, Conflict: 409, Invalid: 400}.get(type(error), 400)
+    return HTTPException(status, str(error))
 
+
+def _definition(definition: dict[str, Any], name: str | None = None) -> SiteDefinition:
     if name is not None:
         definition = {**definition, "name": definition.get("name", name)}
         if definition["name"] != name:
@@ -77,53 +79,51 @@ def _validated_definition(definition: dict[str, Any], name: str | None = None) -
                 400, f"name: the body says {definition['name']!r}, the URL {name!r}"
             )
     try:
-        return parse_site(definition, source="site definition").model_dump(mode="json")
-    except SiteDefinitionError as exc:
-        raise HTTPException(400, str(exc)) from None
+        return sites.parse_definition(definition, source="site definition")
+    except ServiceError as exc:
+        raise _http_error(exc) from None
+
+
+def _saved(settings: Settings, site: SiteDefinition, *, replace: bool) -> dict[str, Any]:
+    try:
+        saved = sites.save_site(settings, site, replace=replace)
+    except ServiceError as exc:
+        raise _http_error(exc) from None
+    return {
+        "id": saved.id,
+        "name": saved.name,
+        "definition": saved.definition,
+        "schedule": saved.schedule.as_dict() if saved.schedule else None,
+    }
 
 
 @router.post("/sites", status_code=201, dependencies=[Writer])
 def create_site(
     config: Config, definition: Annotated[dict[str, Any], Body(description="A site definition.")]
 ) -> dict[str, Any]:
-    document = _validated_definition(definition)
-    with session_scope(config.settings.index_url) as session:
-        if session.scalar(select(Site).where(Site.name == document["name"])) is not None:
-            raise HTTPException(409, f"a site named {document['name']!r} exists; PUT replaces it")
-        site = Site(name=document["name"], definition=document)
-        session.add(site)
-        session.flush()
-        return {"id": site.id, "name": site.name, "definition": site.definition}
+    """Add a site; its ``schedule``, if any, goes to the running beat (as `sites add` does)."""
+    return _saved(config.settings, _definition(definition), replace=False)
 
 
 @router.put("/sites/{name}", dependencies=[Writer])
 def replace_site(
     name: str, config: Config, definition: Annotated[dict[str, Any], Body()]
 ) -> dict[str, Any]:
-    document = _validated_definition(definition, name)
-    with session_scope(config.settings.index_url) as session:
-        site = session.scalar(select(Site).where(Site.name == name))
-        if site is None:
-            site = Site(name=name, definition=document)
-            session.add(site)
-        else:
-            site.definition = document
-        session.flush()
-        return {"id": site.id, "name": site.name, "definition": site.definition}
+    """Add or replace the site ``name`` (as `sites add --replace` does)."""
+    return _saved(config.settings, _definition(definition, name), replace=True)
 
 
 @router.delete("/sites/{name}", status_code=204, dependencies=[Writer])
-def delete_site(name: str, config: Config) -> Response:
-    with session_scope(config.settings.index_url) as session:
-        site = queries.get_site(session, name)
-        used = session.scalar(
-            select(CrawlJob.id).where(CrawlJob.site_id == site.id).limit(1)
-        ) or session.scalar(select(Article.id).where(Article.site_id == site.id).limit(1))
-        if used is not None:
-            raise HTTPException(
-                409, f"site {name!r} has crawls or articles in the archive; it cannot be deleted"
-            )
-        session.delete(site)
+def delete_site(
+    name: str,
+    config: Config,
+    force: Annotated[bool, Query(description="Remove it even though it has captures.")] = False,
+) -> Response:
+    """Remove a site's definition and schedule; its captures stay (as `sites remove` does)."""
+    try:
+        sites.remove_site(config.settings, name, force=force)
+    except ServiceError as exc:
+        raise _http_error(exc) from None
     return Response(status_code=204)
 
 
@@ -152,25 +152,6 @@ def get_crawl(job_id: int, session: ReadSession) -> dict[str, Any]:
     }
 
 
-def launch_crawl(settings: Settings, job_id: int) -> None:
-    """Start a queued job: on the crawl queue (distributed) or in a detached crawler process."""
-    if not settings.embedded:
-        from tasks.celery_app import app as celery_app
-
-        celery_app.send_task("tasks.crawl_site", args=[job_id], queue="crawl")
-        return
-    env = dict(os.environ, NEWSVAULT_HOME=str(settings.home))
-    if settings.database_url:
-        env["NEWSVAULT_DATABASE_URL"] = settings.database_url
-    subprocess.Popen(  # the crawler records its own outcome in the job row
-        crawler_command(job_id),
-        env=env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
 @router.post("/crawls", status_code=202, dependencies=[Writer])
 def queue_crawl(
     request: Request,
@@ -178,9 +159,9 @@ def queue_crawl(
     target: Annotated[str, Body(embed=True, description="A site name or an http(s) URL.")],
 ) -> dict[str, Any]:
     try:
-        job_id = create_job(config.settings, target, options={"source": "api"})
-    except UnknownTarget as exc:
-        raise HTTPException(400, str(exc)) from None
+        job_id = crawls.create_job(config.settings, target, options={"source": "api"})
+    except ServiceError as exc:
+        raise _http_error(exc) from None
     request.app.state.launch_crawl(config.settings, job_id)
     return {"id": job_id, "state": "queued", "link": f"/api/crawls/{job_id}"}
 

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newsvault.config import Settings
+from newsvault.services import crawls
 from newsvault.web import api_routes, pages, wayback
 from newsvault.web.deps import WebConfig
 from newsvault.web.templating import WEB_DIR, page
@@ -48,7 +49,7 @@ def create_app(
         replay_origin=replay_origin.rstrip("/") if replay_origin else None,
         protect_reads=protect_reads,
     )
-    app.state.launch_crawl = launch_crawl or api_routes.launch_crawl
+    app.state.launch_crawl = launch_crawl or crawls.launch
     app.include_router(api_routes.router)
     app.include_router(wayback.router)
     app.include_router(pages.router)

@@ -1,11 +1,13 @@
-"""``python -m crawler``: one crawl in this (fresh) process.
+"""``python -m newsvault.crawl_process``: one crawl in this (fresh) process.
 
-    python -m crawler --job-id N                   # a crawl job recorded in the index
-    python -m crawler --site-file sites/x.toml     # records a job for the site, then runs it
-    python -m crawler --url https://news.example/  # zero configuration
+    python -m newsvault.crawl_process --job-id N               # a crawl job in the index
+    python -m newsvault.crawl_process --site-file sites/x.toml # records a job, then runs it
+    python -m newsvault.crawl_process --url https://news.example/  # zero configuration
 
-A process per crawl because a Twisted reactor cannot be restarted. Prints the crawl's
-counts as one JSON line on stdout; exit status 0 when the crawl ran, 2 on bad input.
+A process per crawl because a Twisted reactor cannot be restarted. This is the composition
+root of one crawl: it wires the crawler (fetching) to the archive (storage) and to processing
+(``tasks.dispatch``), which know nothing of each other. Prints the crawl's counts as one JSON
+line on stdout; exit status 0 when the crawl ran, 2 on bad input.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from newsvault.config import ConfigError, Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m newsvault.crawl_process", description=__doc__.split("\n")[0]
+    )
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--job-id", type=int, help="crawl job row in the index")
     target.add_argument("--site-file", help="TOML site definition")
@@ -81,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from crawler.run import run_crawl
+    from newsvault.services.crawls import record_health
     from storage.archive import close_version_writers, open_archive_for_job
     from storage.reindex import recover_and_index
     from tasks.dispatch import submit_captures
@@ -131,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         stats=counts,
         message=None if not failed else f"crawl ended: {stats.finish_reason}",
     )
+    record_health(settings, job_id)
     print(json.dumps({"site": site.name, "job_id": job_id, **counts}))
     sys.stdout.flush()
     return 0
