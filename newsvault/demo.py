@@ -9,13 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from sqlalchemy import select
 
 from newsvault.config import Settings
+from newsvault.services import sites
 from newsvault.services.crawls import create_job, run_job_here
 from newsvault.summary import JobSummary, summarize_job
 from storage.db import session_scope
-from storage.models import Site
 
 SITE_NAME = "sample"
 
@@ -41,12 +40,9 @@ def sample_site_definition(base_url: str) -> dict[str, Any]:
 
 
 def register_site(settings: Settings, definition: dict[str, Any]) -> None:
-    with session_scope(settings.index_url) as session:
-        site = session.scalar(select(Site).where(Site.name == definition["name"]))
-        if site is None:
-            session.add(Site(name=definition["name"], definition=definition))
-        else:
-            site.definition = definition
+    """Add or replace the sample site, as `newsvault sites add --replace` would."""
+    site = sites.parse_definition(definition, source="the sample site's definition")
+    sites.save_site(settings, site, replace=True)
 
 
 def run_demo(settings: Settings, *, port: int | None, console: Console) -> JobSummary:

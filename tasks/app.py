@@ -7,7 +7,7 @@ a worker dies. The index, not the queue, is the record of work: the reconciler
 (tasks/reconcile.py) re-queues whatever a lost message left undone.
 
 This module builds apps; the task definitions (the worker's front end) are in
-``tasks/celery_app.py``. Services and the crawler send tasks by name through
+``tasks/celery_app.py``. Services and dispatch send tasks by name through
 :func:`app_for`, so they never import the task definitions.
 """
 

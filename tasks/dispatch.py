@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from newsvault.config import Settings
+    from tasks.config import TasksConfig
     from tasks.pipeline import Outcome
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ PROCESS_BATCH = 16
 
 def submit_captures(
     capture_ids: list[int],
-    settings: Settings,
+    settings: TasksConfig,
     *,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> None:
@@ -47,8 +47,9 @@ def submit_captures(
                 for outcome in outcomes:
                     on_outcome(outcome)
         return
-    from tasks.celery_app import app
+    from tasks.app import app_for
 
+    app = app_for(settings)
     for batch in batches:
         # Keyed by its captures: a second delivery of a batch is harmless (each is re-checked).
         app.send_task(

@@ -16,14 +16,14 @@ from storage.models import Article, Version
 from tasks.redis_lsh import RedisLshIndex
 
 if TYPE_CHECKING:
-    from newsvault.config import Settings
+    from tasks.config import TasksConfig
 
 REDIS_PREFIX = "newsvault:lsh:"
 
 _indexes: dict[str, LshIndex] = {}
 
 
-def near_duplicate_index(settings: Settings) -> LshIndex:
+def near_duplicate_index(settings: TasksConfig) -> LshIndex:
     """This process's index, created on first use."""
     key = settings.shared_redis_url or settings.index_url
     if key not in _indexes:
@@ -31,7 +31,7 @@ def near_duplicate_index(settings: Settings) -> LshIndex:
     return _indexes[key]
 
 
-def _open_index(settings: Settings) -> LshIndex:
+def _open_index(settings: TasksConfig) -> LshIndex:
     if settings.shared_redis_url:
         import redis
 
@@ -42,7 +42,7 @@ def _open_index(settings: Settings) -> LshIndex:
     return index
 
 
-def rebuild(index: LshIndex, settings: Settings) -> int:
+def rebuild(index: LshIndex, settings: TasksConfig) -> int:
     """Insert every article's current signature; returns how many were inserted."""
     count = 0
     with session_scope(settings.index_url) as session:

@@ -235,6 +235,71 @@ def test_schedule_fires_changes_pauses_and_recrawl_catches_edit(
     assert len(report["workers"]) == 2
 
 
+# A site saved through the API is scheduled exactly as through the CLI ------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.pg
+@pytest.mark.redis
+def test_site_schedule_saved_through_the_api_fires_on_the_running_beat(
+    ops: dict[str, Any],
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from newsvault.api import create_app
+    from newsvault.services import schedules
+
+    settings, env = ops["settings"], ops["env"]
+    _worker(ops, queues="crawl", name="crawl1", concurrency=1)
+    _worker(ops, queues="process", name="proc1", concurrency=1)
+    ops["procs"].append(start_beat(env, ops["logs"]))
+    token = {"Authorization": "Bearer s3cret"}
+    api_settings = settings.model_copy(update={"api_token": "s3cret"})
+
+    with SampleSiteServer(port=0) as server, TestClient(create_app(api_settings)) as client:
+        definition = {**sample_site_definition(server.url), "schedule": "1h"}
+        created = client.post("/api/sites", json=definition, headers=token)
+        assert created.status_code == 201, created.text
+        # The entry the running beat reads is the one `sites schedule sample 1h` writes.
+        via_api = schedules.get(settings, "sample")
+        assert via_api is not None and via_api.enabled
+        assert created.json()["schedule"]["schedule"] == via_api.expression
+        assert run_cli(env, "sites", "schedule", "sample", "1h").returncode == 0
+        via_cli = schedules.get(settings, "sample")
+        assert via_cli is not None and via_cli.expression == via_api.expression
+        time.sleep(3)
+        assert _jobs(settings, kind="scheduled") == []
+
+        # Editing the site through the API moves its schedule on the running beat.
+        edited = client.put(
+            "/api/sites/sample", json={**definition, "schedule": "3s"}, headers=token
+        )
+        assert edited.status_code == 200, edited.text
+        changed = time.monotonic()
+        wait_for(lambda: _jobs(settings, kind="scheduled"), 15, what="a scheduled crawl")
+        assert time.monotonic() - changed < 15
+        wait_for(
+            lambda: any(
+                _finished_and_processed(settings, job.id)
+                for job in _jobs(settings, kind="scheduled", state="done")
+            ),
+            60,
+            what="a finished scheduled crawl",
+        )
+
+        # The site has captures now: removing it takes force, as on the command line, and
+        # takes its schedule off the beat; its captures stay.
+        refused = client.delete("/api/sites/sample", headers=token)
+        assert refused.status_code == 409
+        assert "--force" in refused.json()["detail"] or "force" in refused.json()["detail"]
+        removed = client.delete("/api/sites/sample", params={"force": "true"}, headers=token)
+        assert removed.status_code == 204
+        assert schedules.get(settings, "sample") is None
+    with session_scope(settings.index_url) as session:
+        assert session.scalar(select(Site).where(Site.name == "sample")) is None
+        assert (session.scalar(select(func.count(Capture.id))) or 0) > 0
+
+
 # A process worker SIGKILLed in the middle of a task ----------------------------------------
 
 
