@@ -73,7 +73,7 @@ def _progress_bar(
 
 def reindex() -> None:
     """Rebuild the whole index from the WARC files alone (sites and crawl jobs are kept)."""
-    from storage.reindex import reindex as rebuild
+    from tasks.reindex import reindex as rebuild
 
     settings = ready_index(settings_or_exit())
     labels = {"scan": "reading WARC files", "extract": "re-extracting", "versions": "versions"}

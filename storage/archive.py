@@ -27,7 +27,7 @@ from storage.models import Capture, FetchEvent, WarcFile, utcnow
 from storage.warc import RevisitTarget, WarcWriter, WrittenRecord
 
 if TYPE_CHECKING:
-    from newsvault.config import Settings
+    from storage.config import StorageConfig
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -77,7 +77,7 @@ class Archive:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: StorageConfig,
         *,
         crawl_job_id: int | None = None,
         prefix: str = "newsvault",
@@ -305,7 +305,7 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def open_archive_for_job(settings: Settings, job_id: int | None) -> Archive:
+def open_archive_for_job(settings: StorageConfig, job_id: int | None) -> Archive:
     """The archive a crawl process writes to: its own WARC file, indexed under ``job_id``."""
     return Archive(settings, crawl_job_id=job_id)
 
@@ -316,7 +316,7 @@ _version_writers: dict[Path, WarcWriter] = {}
 _version_lock = threading.Lock()
 
 
-def _version_writer(settings: Settings) -> WarcWriter:
+def _version_writer(settings: StorageConfig) -> WarcWriter:
     directory = settings.warc_dir
     if directory not in _version_writers:
         settings.ensure_home()
@@ -333,7 +333,7 @@ def _version_writer(settings: Settings) -> WarcWriter:
 
 
 def write_version_record(
-    settings: Settings, *, refers_to: str, target_uri: str, payload: bytes
+    settings: StorageConfig, *, refers_to: str, target_uri: str, payload: bytes
 ) -> WrittenRecord:
     """Write a cleaned version as a ``conversion`` record in this process's file.
 
@@ -346,7 +346,7 @@ def write_version_record(
         )
 
 
-def sync_version_records(settings: Settings) -> None:
+def sync_version_records(settings: StorageConfig) -> None:
     """Make every version record written so far durable (flush and fsync)."""
     with _version_lock:
         writer = _version_writers.get(settings.warc_dir)

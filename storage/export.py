@@ -27,12 +27,13 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.warcwriter import WARCWriter
 
 from storage.db import session_scope
+from storage.documents import version_document
 from storage.models import Article, Capture, CrawlJob, Site, Version
 from storage.warc import read_record
 from storage.warc_writer import OPEN_SUFFIX, warc_date
 
 if TYPE_CHECKING:
-    from newsvault.config import Settings
+    from storage.config import StorageConfig
 
 # (items done, items in all)
 ExportProgress = Callable[[int, int], None]
@@ -119,7 +120,7 @@ class _Place:
 
 
 def export_warc(
-    settings: Settings,
+    settings: StorageConfig,
     selection: Selection,
     out: Path,
     *,
@@ -273,15 +274,13 @@ class _atomic_output:
 
 
 def export_jsonl(
-    settings: Settings,
+    settings: StorageConfig,
     selection: Selection,
     out: Path,
     *,
     progress: ExportProgress | None = None,
 ) -> ExportReport:
     """One line per cleaned version of the selected captures, oldest first."""
-    from tasks.pipeline import version_document
-
     with session_scope(settings.index_url) as session:
         query = (
             select(Version, Article.canonical_url)

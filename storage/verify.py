@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from storage.reindex import warc_paths
 from storage.warc import VerifyProblem, iter_records
+from storage.warc_scan import warc_paths
 
 # (bytes done, bytes in all the files chosen)
 VerifyProgress = Callable[[int, int], None]

@@ -61,3 +61,17 @@ def rebuild(index: LshIndex, settings: TasksConfig) -> int:
 def forget_indexes() -> None:
     """Drop this process's cached indexes (tests switch databases between cases)."""
     _indexes.clear()
+
+
+def reset_after_reindex(settings: Settings) -> None:
+    """The index keys on article ids, which ``newsvault reindex`` renumbered: rebuild it."""
+    forget_indexes()
+    if not settings.shared_redis_url:
+        return  # the in-memory index is rebuilt from the database on first use
+    import redis
+
+    client = redis.Redis.from_url(settings.shared_redis_url)
+    keys = list(client.scan_iter(match=REDIS_PREFIX + "*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
+    rebuild(RedisLshIndex(client, prefix=REDIS_PREFIX), settings)

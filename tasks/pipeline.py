@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -40,6 +40,7 @@ from processing.diff import word_diff
 from processing.extract import ExtractedArticle, NotAnArticle, Selectors, extract_article
 from storage.archive import sync_version_records, write_version_record
 from storage.db import read_scope, session_scope
+from storage.documents import version_document
 from storage.models import Article, Capture, CrawlJob, Site, Version
 from storage.search import index_documents
 from storage.warc import read_record
@@ -560,39 +561,6 @@ def _metadata(extracted: ExtractedArticle) -> dict[str, Any]:
         "tags": list(extracted.tags),
         "top_image": extracted.top_image,
         "site_name": extracted.site_name,
-    }
-
-
-_DOCUMENT_FIELDS = (
-    "number", "title", "text", "language", "authors", "published", "published_raw",
-    "modified", "captured_at", "content_hash", "words_added", "words_removed", "meta", "html",
-)  # fmt: skip
-
-
-def version_document(version: Version | Mapping[str, Any], article_url: str) -> dict[str, Any]:
-    """The cleaned version as JSON: what the conversion record holds and exports carry.
-
-    ``version`` is a stored row or, while it is being stored, the column values.
-    """
-    if not isinstance(version, Mapping):
-        version = {name: getattr(version, name) for name in _DOCUMENT_FIELDS}
-    published, modified = version["published"], version["modified"]
-    return {
-        "url": article_url,
-        "version": version["number"],
-        "title": version["title"],
-        "text": version["text"],
-        "language": version["language"],
-        "authors": version["authors"],
-        "published": published.isoformat() if published else None,
-        "published_raw": version["published_raw"],
-        "modified": modified.isoformat() if modified else None,
-        "captured_at": version["captured_at"].isoformat(),
-        "content_hash": version["content_hash"],
-        "words_added": version["words_added"],
-        "words_removed": version["words_removed"],
-        "meta": version["meta"],
-        "html": version["html"],
     }
 
 

@@ -20,7 +20,7 @@ from newsvault.demo import register_site, sample_site_definition
 from newsvault.sample_site import SampleSiteServer
 from storage.db import session_scope
 from storage.models import Capture, WarcFile
-from storage.reindex import recover_and_index
+from storage.recovery import recover_and_index
 from storage.warc import iter_records, verify_file
 
 pytestmark = pytest.mark.slow

@@ -26,9 +26,9 @@ from newsvault.sample_site import (
 from storage.archive import close_version_writers
 from storage.db import engine_for, migrate, session_scope
 from storage.models import Article, Capture, Cluster, Version, WarcFile
-from storage.reindex import reindex
 from storage.retrieval import list_articles, snapshots, version_at
 from tasks.lsh import forget_indexes
+from tasks.reindex import reindex
 from tests.test_pipeline import BASE, T0, archive_and_process, page_fetch, raw_fetch
 
 EDITED = BASE + EDITED_ARTICLE_PATH

@@ -330,7 +330,7 @@ def export_versions(
     settings = config.settings
 
     def lines() -> Iterator[bytes]:
-        from tasks.pipeline import version_document
+        from storage.documents import version_document
 
         session = open_read_session(settings)
         try:
