@@ -5,7 +5,7 @@ standard library (no reactor: the CLI stays a plain process) under the crawl's o
 
 * the same SSRF policy as the crawler (:class:`crawler.ssrf.NetworkPolicy`), checked on the
   address actually connected to, for every redirect hop;
-* robots.txt as the crawler reads it (RFC 9309: 4xx = allow all, 5xx/unreachable = disallow);
+* robots.txt as the crawler reads it (:func:`crawler.robots_policy.robots_decision`);
 * the spider's own parsers (feeds, sitemaps, section links), so the report matches a crawl.
 """
 
@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from protego import Protego
 from scrapy.http import HtmlResponse
 
+from crawler.robots_policy import RobotsAction, RobotsDecision, robots_decision
 from crawler.sitedef import SiteDefinition
 from crawler.spider import NewsSpider, parse_date, parse_feed, sitemap_entries
 from crawler.ssrf import NetworkPolicy, check_literal_host
@@ -203,6 +204,10 @@ class Fetcher:
 # Robots ---------------------------------------------------------------------------------------
 
 
+def _would_disallow(decision: RobotsDecision) -> str:
+    return f"robots.txt {decision.reason}: the crawl would disallow the host"
+
+
 class RobotsCache:
     """robots.txt per origin, with the crawler's RFC 9309 reading of failures."""
 
@@ -228,10 +233,11 @@ class RobotsCache:
         except ProbeRefused as exc:  # the host itself may not be reached: say that
             return str(exc)
         except ProbeError as exc:
-            return f"robots.txt could not be fetched ({exc}): the crawl would disallow the host"
-        if fetch.status >= 500 or fetch.status == 429:
-            return f"robots.txt answered {fetch.status}: the crawl would disallow the host"
-        if fetch.status >= 400:
+            return _would_disallow(robots_decision(exc))
+        decision = robots_decision(fetch.status)
+        if decision.action is RobotsAction.DISALLOW_ALL:
+            return _would_disallow(decision)
+        if decision.action is RobotsAction.ALLOW_ALL:
             return Protego.parse("")
         return Protego.parse(fetch.body.decode("utf-8", "replace"))
 
