@@ -14,7 +14,7 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 
 from crawler.context import CONTEXT_ATTR, ArchiveSink, CrawlContext, Validators
-from crawler.middlewares import FAILURE_KINDS
+from crawler.middlewares.common import FAILURE_KINDS
 from crawler.settings import build_settings
 from crawler.sitedef import SiteDefinition
 from crawler.spider import NewsSpider

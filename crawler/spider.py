@@ -1,6 +1,6 @@
 """The one config-driven spider: feeds, sitemaps and section pages -> article pages.
 
-Every response is archived by :class:`crawler.middlewares.ArchiveMiddleware` before it gets
+Every response is archived by :class:`crawler.middlewares.archive.ArchiveMiddleware` before it gets
 here; the spider only decides what to fetch next. Each canonical URL is requested at most
 once per crawl (own seen-set + a fingerprinter on the canonical URL for redirects/duplicates).
 """
