@@ -23,6 +23,7 @@ from urllib.parse import urljoin, urlsplit
 from protego import Protego
 from scrapy.http import HtmlResponse
 
+from crawler.links import age_cutoff, page_links, pagination_links, too_old
 from crawler.robots_policy import RobotsAction, RobotsDecision, robots_decision
 from crawler.sitedef import SiteDefinition
 from crawler.spider import NewsSpider, parse_date, parse_feed, sitemap_entries
@@ -257,6 +258,7 @@ class SiteProber:
         self.robots = RobotsCache(fetcher)
         # The spider's scope and pattern rules, without a crawler (pure methods only).
         self.spider = NewsSpider(site)
+        self.not_before = age_cutoff(site.limits.max_age_days)
 
     def _fetch(self, point: StartPointReport, url: str) -> ProbeFetch | None:
         why = self.robots.refusal(url)
@@ -285,7 +287,7 @@ class SiteProber:
         spider = self.spider
         if not spider.in_scope(canonical) or spider.looks_like_article(canonical) is False:
             return False
-        if spider._too_old(date) or self.robots.refusal(canonical) is not None:
+        if too_old(date, self.not_before) or self.robots.refusal(canonical) is not None:
             return False
         if len(point.samples) < SAMPLES and canonical not in point.samples:
             point.samples.append(canonical)
@@ -360,9 +362,10 @@ class SiteProber:
         response = HtmlResponse(
             url=fetch.url, body=fetch.body, headers={"Content-Type": fetch.content_type}
         )
-        pagination = self.spider._pagination(response)
+        found = page_links(response)
+        pagination = pagination_links(response, found)
         point.pages = len(pagination)
-        links = dict.fromkeys(u for u in self.spider._links(response) if u not in pagination)
+        links = dict.fromkeys(u for u in found if u not in pagination)
         point.items = sum(self._keep(point, link) for link in links)
         if not point.items:
             point.error = "no links the crawl would follow"

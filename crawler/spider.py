@@ -10,12 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 import lxml.etree
@@ -23,9 +22,9 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
 from scrapy.utils.gz import gunzip
-from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
+from crawler.links import age_cutoff, page_links, pagination_links, too_old
 from crawler.sitedef import SiteDefinition
 from vocabulary.canonical import UnsupportedURL, amp_alternate, canonical_from_page, canonicalize
 from vocabulary.schema_org import ARTICLE_TYPES
@@ -43,18 +42,7 @@ ARTICLE, FEED, SITEMAP, SECTION, PAGE = "article", "feed", "sitemap", "section",
 # Priorities: routes first (they name many articles), then articles, then exploration.
 _PRIORITY = {FEED: 30, SITEMAP: 30, ARTICLE: 20, SECTION: 10, PAGE: 0}
 
-_SKIP_WORDS = (
-    "jpg jpeg png gif webp svg ico bmp tif tiff avif css js mjs json woff woff2 ttf eot otf "
-    "mp3 mp4 m4a m4v webm ogg ogv wav avi mov mkv flv wmv zip gz tgz bz2 xz 7z rar tar "
-    "exe dmg apk iso doc docx xls xlsx ppt pptx odt ods"
-)
-# Linked files that are never news pages (PDFs are kept: they are archived raw).
-_SKIP_EXTENSIONS = frozenset(_SKIP_WORDS.split())
-# Plain strings (smart strings would look up each href's element class: measurable here).
-_HREFS = lxml.etree.XPath("//a/@href", smart_strings=False)
-_NOT_PAGES = ("#", "javascript:", "mailto:", "tel:", "data:")
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
-_PAGE_PARAM = re.compile(r"^(page|p|pg|paged|start|offset)$", re.I)
 # request.meta flag: the request URL is canonical already (made by the spider), so the
 # fingerprinter and the conditional-request middleware need not canonicalize it again.
 CANONICAL_META = "nv_canonical"
@@ -217,9 +205,7 @@ class NewsSpider(scrapy.Spider):
         self.articles: set[str] = set()
         self.unchanged = 0
         self.max_size = 0
-        self.not_before: datetime | None = None
-        if site.limits.max_age_days is not None:
-            self.not_before = datetime.now(UTC) - timedelta(days=site.limits.max_age_days)
+        self.not_before = age_cutoff(site.limits.max_age_days)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -311,9 +297,6 @@ class NewsSpider(scrapy.Spider):
         # The failure itself is recorded by FetchFailureMiddleware; keep the log short.
         logger.info("fetch failed: %s (%s)", failure.request.url, failure.value)
 
-    def _too_old(self, date: datetime | None) -> bool:
-        return self.not_before is not None and date is not None and date < self.not_before
-
     # Callbacks ------------------------------------------------------------------------------
 
     def _unchanged(self, response: Response) -> bool:
@@ -327,7 +310,10 @@ class NewsSpider(scrapy.Spider):
             return
         depth = response.meta.get("nv_depth", 0) + 1
         for link, date in parse_feed(response.body):
-            if self._too_old(date) or self.looks_like_article(response.urljoin(link)) is False:
+            if (
+                too_old(date, self.not_before)
+                or self.looks_like_article(response.urljoin(link)) is False
+            ):
                 continue
             request = self.make_request(response.urljoin(link), ARTICLE, depth=depth)
             if request is not None:
@@ -345,7 +331,7 @@ class NewsSpider(scrapy.Spider):
         for entry in entries:
             loc = response.urljoin(entry.get("loc", ""))
             date = parse_date(entry.get("publication_date") or entry.get("lastmod"))
-            if self._too_old(date):
+            if too_old(date, self.not_before):
                 continue
             request: Request | None
             if kind == "sitemapindex":
@@ -430,55 +416,18 @@ class NewsSpider(scrapy.Spider):
                     yield request
 
     def _links(self, response: TextResponse) -> list[str]:
-        """Absolute URLs of the page's links, each once, files and pseudo-links left out.
-
-        Per-link work dominates a crawl's CPU (a news page has 100-200 links, mostly the same
-        navigation on every page), so this reads hrefs straight from lxml (a parsel Selector
-        per href cost more than the rest) and resolves each distinct href once per page.
-        """
+        """:func:`crawler.links.page_links`, computed once per page."""
         cached = self._page_links.get(response)
-        if cached is not None:
-            return cached
-        base = get_base_url(response)
-        seen: set[str] = set()
-        links: list[str] = []
-        for raw in _HREFS(response.selector.root):
-            href = raw.strip()
-            if not href or href in seen or href.startswith(_NOT_PAGES):
-                continue
-            seen.add(href)
-            url = href if href.startswith(("http://", "https://")) else urljoin(base, href)
-            # The path's extension without urlsplit: cut the query and fragment, then look
-            # after the last "/" for a ".".
-            last = url.partition("?")[0].partition("#")[0].rpartition("/")[2]
-            if "." in last and last.rpartition(".")[2].lower() in _SKIP_EXTENSIONS:
-                continue
-            links.append(url)
-        self._page_links[response] = links
-        return links
-
-    def _pagination(self, response: TextResponse) -> set[str]:
-        pages = {
-            response.urljoin(h)
-            for h in response.xpath(
-                '//link[@rel="next"]/@href | //a[contains(concat(" ", @rel, " "), " next ")]/@href'
-            ).getall()
-        }
-        here = urlsplit(response.url)
-        for url in self._links(response):
-            there = urlsplit(url)
-            if there.path == here.path and any(
-                _PAGE_PARAM.match(k) for k, _ in parse_qsl(there.query)
-            ):
-                pages.add(url)
-        return pages
+        if cached is None:
+            cached = self._page_links[response] = page_links(response)
+        return cached
 
     def _follow(
         self, response: TextResponse, depth: int, *, from_section: bool
     ) -> Iterator[Request]:
         max_depth = self.site.limits.max_depth
         next_depth = depth + 1
-        pagination = self._pagination(response) if from_section else set()
+        pagination = pagination_links(response, self._links(response)) if from_section else set()
         if next_depth <= max_depth:
             for url in sorted(pagination):
                 request = self.make_request(url, SECTION, depth=next_depth)
