@@ -23,10 +23,11 @@ from urllib.parse import urljoin, urlsplit
 from protego import Protego
 from scrapy.http import HtmlResponse
 
+from crawler.feeds import parse_date, parse_feed, sitemap_entries
 from crawler.links import age_cutoff, page_links, pagination_links, too_old
 from crawler.robots_policy import RobotsAction, RobotsDecision, robots_decision
 from crawler.sitedef import SiteDefinition
-from crawler.spider import NewsSpider, parse_date, parse_feed, sitemap_entries
+from crawler.spider import NewsSpider
 from crawler.ssrf import NetworkPolicy, check_literal_host
 from vocabulary.canonical import UnsupportedURL, canonicalize
 
