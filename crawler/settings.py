@@ -1,12 +1,12 @@
-"""The Scrapy settings of one crawl, from newsvault Settings + the site + per-crawl overrides."""
+"""The Scrapy settings of one crawl, from the configuration + the site + per-crawl overrides."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from crawler.config import CrawlerConfig
 from crawler.sitedef import SiteDefinition
 from crawler.ssrf import ALLOWED_NETWORKS_SETTING
-from newsvault.config import Settings
 
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.ssrf.SsrfGuardMiddleware": 60,
@@ -25,7 +25,7 @@ DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
 
 
 def build_settings(
-    settings: Settings,
+    settings: CrawlerConfig,
     site: SiteDefinition,
     *,
     concurrency: int | None = None,
