@@ -8,32 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from crawler.sink import ArchiveSink
     from crawler.sinkthread import SinkThread
-    from storage.fetch import Fetch
 
-__all__ = ["CONTEXT_ATTR", "ArchiveSink", "CrawlContext", "Validators", "context_of"]
+__all__ = ["CONTEXT_ATTR", "CrawlContext", "Validators", "context_of"]
 
 CONTEXT_ATTR = "newsvault_context"
 
 # canonical URL -> (ETag, Last-Modified) of its last capture, or None when never captured.
 Validators = Callable[[str], "tuple[str | None, str | None] | None"]
-
-
-class ArchiveSink(Protocol):
-    """Where raw fetches go (implemented by storage.archive.Archive)."""
-
-    def add(self, fetch: Fetch) -> None: ...
-
-    def record_failure(self, url: str, kind: str, message: str) -> None: ...
-
-    def commit(self) -> list[int]:
-        """Make added fetches durable and indexed; return the new capture ids."""
-        ...
-
-    def close(self) -> list[int]: ...
 
 
 @dataclass

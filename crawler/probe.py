@@ -5,7 +5,7 @@ standard library (no reactor: the CLI stays a plain process) under the crawl's o
 
 * the same SSRF policy as the crawler (:class:`crawler.ssrf.NetworkPolicy`), checked on the
   address actually connected to, for every redirect hop;
-* robots.txt as the crawler reads it (RFC 9309: 4xx = allow all, 5xx/unreachable = disallow);
+* robots.txt as the crawler reads it (:func:`crawler.robots_policy.robots_decision`);
 * the spider's own parsers (feeds, sitemaps, section links), so the report matches a crawl.
 """
 
@@ -23,8 +23,11 @@ from urllib.parse import urljoin, urlsplit
 from protego import Protego
 from scrapy.http import HtmlResponse
 
+from crawler.feeds import parse_date, parse_feed, sitemap_entries
+from crawler.links import age_cutoff, page_links, pagination_links, too_old
+from crawler.robots_policy import RobotsAction, RobotsDecision, robots_decision
 from crawler.sitedef import SiteDefinition
-from crawler.spider import NewsSpider, parse_date, parse_feed, sitemap_entries
+from crawler.spider import NewsSpider
 from crawler.ssrf import NetworkPolicy, check_literal_host
 from vocabulary.canonical import UnsupportedURL, canonicalize
 
@@ -203,6 +206,10 @@ class Fetcher:
 # Robots ---------------------------------------------------------------------------------------
 
 
+def _would_disallow(decision: RobotsDecision) -> str:
+    return f"robots.txt {decision.reason}: the crawl would disallow the host"
+
+
 class RobotsCache:
     """robots.txt per origin, with the crawler's RFC 9309 reading of failures."""
 
@@ -228,10 +235,11 @@ class RobotsCache:
         except ProbeRefused as exc:  # the host itself may not be reached: say that
             return str(exc)
         except ProbeError as exc:
-            return f"robots.txt could not be fetched ({exc}): the crawl would disallow the host"
-        if fetch.status >= 500 or fetch.status == 429:
-            return f"robots.txt answered {fetch.status}: the crawl would disallow the host"
-        if fetch.status >= 400:
+            return _would_disallow(robots_decision(exc))
+        decision = robots_decision(fetch.status)
+        if decision.action is RobotsAction.DISALLOW_ALL:
+            return _would_disallow(decision)
+        if decision.action is RobotsAction.ALLOW_ALL:
             return Protego.parse("")
         return Protego.parse(fetch.body.decode("utf-8", "replace"))
 
@@ -251,6 +259,7 @@ class SiteProber:
         self.robots = RobotsCache(fetcher)
         # The spider's scope and pattern rules, without a crawler (pure methods only).
         self.spider = NewsSpider(site)
+        self.not_before = age_cutoff(site.limits.max_age_days)
 
     def _fetch(self, point: StartPointReport, url: str) -> ProbeFetch | None:
         why = self.robots.refusal(url)
@@ -279,7 +288,7 @@ class SiteProber:
         spider = self.spider
         if not spider.in_scope(canonical) or spider.looks_like_article(canonical) is False:
             return False
-        if spider._too_old(date) or self.robots.refusal(canonical) is not None:
+        if too_old(date, self.not_before) or self.robots.refusal(canonical) is not None:
             return False
         if len(point.samples) < SAMPLES and canonical not in point.samples:
             point.samples.append(canonical)
@@ -354,9 +363,10 @@ class SiteProber:
         response = HtmlResponse(
             url=fetch.url, body=fetch.body, headers={"Content-Type": fetch.content_type}
         )
-        pagination = self.spider._pagination(response)
+        found = page_links(response)
+        pagination = pagination_links(response, found)
         point.pages = len(pagination)
-        links = dict.fromkeys(u for u in self.spider._links(response) if u not in pagination)
+        links = dict.fromkeys(u for u in found if u not in pagination)
         point.items = sum(self._keep(point, link) for link in links)
         if not point.items:
             point.error = "no links the crawl would follow"

@@ -13,12 +13,13 @@ from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 
-from crawler.context import CONTEXT_ATTR, ArchiveSink, CrawlContext, Validators
-from crawler.middlewares import FAILURE_KINDS
+from crawler.config import CrawlerConfig
+from crawler.context import CONTEXT_ATTR, CrawlContext, Validators
+from crawler.middlewares.common import FAILURE_KINDS
 from crawler.settings import build_settings
+from crawler.sink import ArchiveSink
 from crawler.sitedef import SiteDefinition
 from crawler.spider import NewsSpider
-from newsvault.config import Settings
 
 __all__ = ["ArchiveSink", "CrawlProgress", "CrawlStats", "Validators", "run_crawl"]
 
@@ -57,7 +58,7 @@ def _errors(stats: dict[str, Any]) -> dict[str, int]:
 def run_crawl(
     site: SiteDefinition,
     *,
-    settings: Settings,
+    settings: CrawlerConfig,
     sink: ArchiveSink,
     on_committed: Callable[[list[int]], None],
     validators: Validators | None = None,

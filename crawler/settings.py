@@ -1,31 +1,31 @@
-"""The Scrapy settings of one crawl, from newsvault Settings + the site + per-crawl overrides."""
+"""The Scrapy settings of one crawl, from the configuration + the site + per-crawl overrides."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from crawler.config import CrawlerConfig
 from crawler.sitedef import SiteDefinition
 from crawler.ssrf import ALLOWED_NETWORKS_SETTING
-from newsvault.config import Settings
 
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
-    "crawler.middlewares.SsrfGuardMiddleware": 60,
+    "crawler.middlewares.ssrf.SsrfGuardMiddleware": 60,
     # Ours replaces Scrapy's at the same place in the chain.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.PolicyRobotsTxtMiddleware": 100,
-    "crawler.middlewares.FetchFailureMiddleware": 540,
-    "crawler.middlewares.PolitenessMiddleware": 560,
-    "crawler.middlewares.ConditionalRequestMiddleware": 570,
+    "crawler.middlewares.robots.PolicyRobotsTxtMiddleware": 100,
+    "crawler.middlewares.failures.FetchFailureMiddleware": 540,
+    "crawler.middlewares.politeness.PolitenessMiddleware": 560,
+    "crawler.middlewares.conditional.ConditionalRequestMiddleware": 570,
     # Decompression happens once, at 960 (capped, before archiving); 590 reuses the result.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "crawler.middlewares.ReusingHttpCompressionMiddleware": 590,
-    "crawler.middlewares.ArchiveMiddleware": 950,
-    "crawler.middlewares.DecompressionGuardMiddleware": 960,
+    "crawler.middlewares.decompression.ReusingHttpCompressionMiddleware": 590,
+    "crawler.middlewares.archive.ArchiveMiddleware": 950,
+    "crawler.middlewares.decompression.DecompressionGuardMiddleware": 960,
 }
 
 
 def build_settings(
-    settings: Settings,
+    settings: CrawlerConfig,
     site: SiteDefinition,
     *,
     concurrency: int | None = None,

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from crawler.context import ArchiveSink
+    from crawler.sink import ArchiveSink
     from storage.fetch import Fetch
 
 logger = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The one config-driven spider: feeds, sitemaps and section pages -> article pages.
 
-Every response is archived by :class:`crawler.middlewares.ArchiveMiddleware` before it gets
-here; the spider only decides what to fetch next. Each canonical URL is requested at most
+Every response is archived by :class:`crawler.middlewares.archive.ArchiveMiddleware` before
+it gets here; the spider only decides what to fetch next. Each canonical URL is requested at most
 once per crawl (own seen-set + a fingerprinter on the canonical URL for redirects/duplicates).
 """
 
@@ -10,22 +10,17 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections.abc import AsyncIterator, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
-import lxml.etree
 import scrapy
 from scrapy import signals
 from scrapy.http import Request, Response, TextResponse
-from scrapy.utils.gz import gunzip
-from scrapy.utils.response import get_base_url
-from scrapy.utils.sitemap import Sitemap
 
+from crawler.feeds import parse_date, parse_feed, sitemap_entries
+from crawler.links import age_cutoff, page_links, pagination_links, too_old
 from crawler.sitedef import SiteDefinition
 from vocabulary.canonical import UnsupportedURL, amp_alternate, canonical_from_page, canonicalize
 from vocabulary.schema_org import ARTICLE_TYPES
@@ -43,18 +38,7 @@ ARTICLE, FEED, SITEMAP, SECTION, PAGE = "article", "feed", "sitemap", "section",
 # Priorities: routes first (they name many articles), then articles, then exploration.
 _PRIORITY = {FEED: 30, SITEMAP: 30, ARTICLE: 20, SECTION: 10, PAGE: 0}
 
-_SKIP_WORDS = (
-    "jpg jpeg png gif webp svg ico bmp tif tiff avif css js mjs json woff woff2 ttf eot otf "
-    "mp3 mp4 m4a m4v webm ogg ogv wav avi mov mkv flv wmv zip gz tgz bz2 xz 7z rar tar "
-    "exe dmg apk iso doc docx xls xlsx ppt pptx odt ods"
-)
-# Linked files that are never news pages (PDFs are kept: they are archived raw).
-_SKIP_EXTENSIONS = frozenset(_SKIP_WORDS.split())
-# Plain strings (smart strings would look up each href's element class: measurable here).
-_HREFS = lxml.etree.XPath("//a/@href", smart_strings=False)
-_NOT_PAGES = ("#", "javascript:", "mailto:", "tel:", "data:")
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
-_PAGE_PARAM = re.compile(r"^(page|p|pg|paged|start|offset)$", re.I)
 # request.meta flag: the request URL is canonical already (made by the spider), so the
 # fingerprinter and the conditional-request middleware need not canonicalize it again.
 CANONICAL_META = "nv_canonical"
@@ -83,92 +67,6 @@ class CanonicalRequestFingerprinter:
             digest.update(request.body or b"")
             self._cache[request] = digest.digest()
         return self._cache[request]
-
-
-def parse_date(text: str | None) -> datetime | None:
-    """A feed/sitemap date (RFC 822 or ISO 8601) as UTC-aware datetime; None if unparsable."""
-    if not text:
-        return None
-    text = text.strip()
-    try:
-        value = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        try:
-            value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-        except ValueError:
-            return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _local(tag: Any) -> str:
-    return tag.rpartition("}")[2].lower() if isinstance(tag, str) else ""
-
-
-def parse_feed(body: bytes) -> list[tuple[str, datetime | None]]:
-    """(link, date) of each entry of an RSS 2.0 / RSS 1.0 (RDF) / Atom feed, tolerantly."""
-    parser = lxml.etree.XMLParser(
-        recover=True, resolve_entities=False, no_network=True, remove_comments=True
-    )
-    try:
-        root = lxml.etree.fromstring(body.lstrip(), parser=parser)
-    except lxml.etree.XMLSyntaxError:
-        return []
-    if root is None:
-        return []
-    entries: list[tuple[str, datetime | None]] = []
-    for entry in root.iter():
-        if _local(entry.tag) not in ("item", "entry"):
-            continue
-        link: str | None = None
-        published: datetime | None = None
-        updated: datetime | None = None
-        for child in entry:
-            name = _local(child.tag)
-            if name == "link":
-                href = child.get("href")
-                rel = child.get("rel", "alternate")
-                if href and rel == "alternate" and link is None:
-                    link = href.strip()
-                elif not href and child.text and child.text.strip() and link is None:
-                    link = child.text.strip()
-            elif name == "guid" and link is None and child.get("isPermaLink") == "true":
-                link = (child.text or "").strip() or None
-            elif name in ("pubdate", "published", "date", "issued") and published is None:
-                published = parse_date(child.text)
-            elif name in ("updated", "modified") and updated is None:
-                updated = parse_date(child.text)
-        if link is None and entry.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"):
-            link = entry.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
-        if link:
-            # The publication date decides "newer than N days"; an update date is a fallback.
-            entries.append((link, published or updated))
-    return entries
-
-
-class NewsSitemap(Sitemap):
-    """Scrapy's tolerant sitemap parser, also keeping Google News' news:publication_date."""
-
-    def _process_sitemap_element(self, elem: lxml.etree._Element) -> dict[str, Any] | None:
-        published = None
-        for el in elem.iter():
-            if _local(el.tag) == "publication_date" and el.text:
-                published = el.text.strip()
-                break
-        entry = super()._process_sitemap_element(elem)
-        if entry is not None and published:
-            entry["publication_date"] = published
-        return entry
-
-
-def sitemap_entries(body: bytes, max_size: int) -> tuple[str, list[dict[str, Any]]]:
-    """(type, entries) of a sitemap or sitemap index; gzip files are unpacked (size-capped)."""
-    if body[:2] == b"\x1f\x8b":
-        body = gunzip(body, max_size=max_size)
-    try:
-        sitemap = NewsSitemap(body.lstrip())
-    except (lxml.etree.XMLSyntaxError, StopIteration):
-        return "", []
-    return sitemap.type, list(sitemap)
 
 
 def jsonld_types(texts: Iterable[str]) -> set[str]:
@@ -217,9 +115,7 @@ class NewsSpider(scrapy.Spider):
         self.articles: set[str] = set()
         self.unchanged = 0
         self.max_size = 0
-        self.not_before: datetime | None = None
-        if site.limits.max_age_days is not None:
-            self.not_before = datetime.now(UTC) - timedelta(days=site.limits.max_age_days)
+        self.not_before = age_cutoff(site.limits.max_age_days)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -311,9 +207,6 @@ class NewsSpider(scrapy.Spider):
         # The failure itself is recorded by FetchFailureMiddleware; keep the log short.
         logger.info("fetch failed: %s (%s)", failure.request.url, failure.value)
 
-    def _too_old(self, date: datetime | None) -> bool:
-        return self.not_before is not None and date is not None and date < self.not_before
-
     # Callbacks ------------------------------------------------------------------------------
 
     def _unchanged(self, response: Response) -> bool:
@@ -327,7 +220,10 @@ class NewsSpider(scrapy.Spider):
             return
         depth = response.meta.get("nv_depth", 0) + 1
         for link, date in parse_feed(response.body):
-            if self._too_old(date) or self.looks_like_article(response.urljoin(link)) is False:
+            if (
+                too_old(date, self.not_before)
+                or self.looks_like_article(response.urljoin(link)) is False
+            ):
                 continue
             request = self.make_request(response.urljoin(link), ARTICLE, depth=depth)
             if request is not None:
@@ -345,7 +241,7 @@ class NewsSpider(scrapy.Spider):
         for entry in entries:
             loc = response.urljoin(entry.get("loc", ""))
             date = parse_date(entry.get("publication_date") or entry.get("lastmod"))
-            if self._too_old(date):
+            if too_old(date, self.not_before):
                 continue
             request: Request | None
             if kind == "sitemapindex":
@@ -430,55 +326,18 @@ class NewsSpider(scrapy.Spider):
                     yield request
 
     def _links(self, response: TextResponse) -> list[str]:
-        """Absolute URLs of the page's links, each once, files and pseudo-links left out.
-
-        Per-link work dominates a crawl's CPU (a news page has 100-200 links, mostly the same
-        navigation on every page), so this reads hrefs straight from lxml (a parsel Selector
-        per href cost more than the rest) and resolves each distinct href once per page.
-        """
+        """:func:`crawler.links.page_links`, computed once per page."""
         cached = self._page_links.get(response)
-        if cached is not None:
-            return cached
-        base = get_base_url(response)
-        seen: set[str] = set()
-        links: list[str] = []
-        for raw in _HREFS(response.selector.root):
-            href = raw.strip()
-            if not href or href in seen or href.startswith(_NOT_PAGES):
-                continue
-            seen.add(href)
-            url = href if href.startswith(("http://", "https://")) else urljoin(base, href)
-            # The path's extension without urlsplit: cut the query and fragment, then look
-            # after the last "/" for a ".".
-            last = url.partition("?")[0].partition("#")[0].rpartition("/")[2]
-            if "." in last and last.rpartition(".")[2].lower() in _SKIP_EXTENSIONS:
-                continue
-            links.append(url)
-        self._page_links[response] = links
-        return links
-
-    def _pagination(self, response: TextResponse) -> set[str]:
-        pages = {
-            response.urljoin(h)
-            for h in response.xpath(
-                '//link[@rel="next"]/@href | //a[contains(concat(" ", @rel, " "), " next ")]/@href'
-            ).getall()
-        }
-        here = urlsplit(response.url)
-        for url in self._links(response):
-            there = urlsplit(url)
-            if there.path == here.path and any(
-                _PAGE_PARAM.match(k) for k, _ in parse_qsl(there.query)
-            ):
-                pages.add(url)
-        return pages
+        if cached is None:
+            cached = self._page_links[response] = page_links(response)
+        return cached
 
     def _follow(
         self, response: TextResponse, depth: int, *, from_section: bool
     ) -> Iterator[Request]:
         max_depth = self.site.limits.max_depth
         next_depth = depth + 1
-        pagination = self._pagination(response) if from_section else set()
+        pagination = pagination_links(response, self._links(response)) if from_section else set()
         if next_depth <= max_depth:
             for url in sorted(pagination):
                 request = self.make_request(url, SECTION, depth=next_depth)

@@ -2,8 +2,8 @@
 
 The check happens where the connection is made: :class:`GuardedResolver` vets every address a
 host name resolves to (so a redirect, or a DNS answer that changes after a site was validated,
-cannot reach an internal service) and :class:`crawler.middlewares.SsrfGuardMiddleware` vets IP
-literals in URLs before anything else happens to the request.
+cannot reach an internal service) and :class:`crawler.middlewares.ssrf.SsrfGuardMiddleware`
+vets IP literals in URLs before anything else happens to the request.
 """
 
 from __future__ import annotations

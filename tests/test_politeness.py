@@ -17,12 +17,9 @@ from protego import Protego
 from scrapy.http import Request, Response
 from scrapy.utils.test import get_crawler
 
-from crawler.middlewares import (
-    PolitenessMiddleware,
-    TooLarge,
-    classify_failure,
-    parse_retry_after,
-)
+from crawler.middlewares.common import TooLarge
+from crawler.middlewares.failures import classify_failure
+from crawler.middlewares.politeness import PolitenessMiddleware, parse_retry_after
 from tests.crawl_fixtures import (
     Arrival,
     CrawlResult,
