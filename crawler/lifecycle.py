@@ -15,7 +15,7 @@ import signal
 import sys
 
 PR_SET_PDEATHSIG = 1
-# The supervising worker puts its pid here (newsvault/services/crawls.py): if it already died between
+# The supervising worker puts its pid here (newsvault/services/crawls.py): if it died between
 # fork and prctl, the signal would never come, so the crawl checks and exits at once.
 PARENT_ENV = "NEWSVAULT_CRAWL_PARENT_PID"
 

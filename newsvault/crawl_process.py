@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     from crawler.run import run_crawl
     from newsvault.services.crawls import record_health
     from storage.archive import close_version_writers, open_archive_for_job
-    from storage.reindex import recover_and_index
+    from storage.recovery import recover_and_index
     from tasks.dispatch import submit_captures
 
     # A crawl killed before this one left its file `.open`: cut it at its last complete

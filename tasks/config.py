@@ -8,22 +8,14 @@ every call site).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Protocol
 
+from storage.config import StorageConfig
 
-class TasksConfig(Protocol):
-    """The settings read by the pipeline, the LSH index, dispatch, Celery and RedBeat."""
 
-    @property
-    def index_url(self) -> str: ...
-    @property
-    def warc_dir(self) -> Path: ...
-    @property
-    def warc_max_size(self) -> int: ...
-    @property
-    def warc_fsync_every(self) -> int: ...
-    def ensure_home(self) -> None: ...
+class TasksConfig(StorageConfig, Protocol):
+    """What storage reads, and what the pipeline, LSH index, dispatch, Celery and beat read."""
+
     @property
     def embedded(self) -> bool: ...
     @property

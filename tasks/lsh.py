@@ -63,7 +63,7 @@ def forget_indexes() -> None:
     _indexes.clear()
 
 
-def reset_after_reindex(settings: Settings) -> None:
+def reset_after_reindex(settings: TasksConfig) -> None:
     """The index keys on article ids, which ``newsvault reindex`` renumbered: rebuild it."""
     forget_indexes()
     if not settings.shared_redis_url:

@@ -42,7 +42,7 @@ from tasks.replay import replay_versions
 from vocabulary.normalize import clean_text, content_hash
 
 if TYPE_CHECKING:
-    from newsvault.config import Settings
+    from tasks.config import TasksConfig
 
 __all__ = ["Progress", "ReindexReport", "reindex"]
 
@@ -63,7 +63,7 @@ class ReindexReport:
     problems: list[VerifyProblem] = field(default_factory=list)
 
 
-def reindex(settings: Settings, *, progress: Progress | None = None) -> ReindexReport:
+def reindex(settings: TasksConfig, *, progress: Progress | None = None) -> ReindexReport:
     """Recover ``.open`` files, then rebuild the index from every WARC file, in one transaction."""
     report = ReindexReport()
     report.recovered = recover_open_files(settings.warc_dir)
@@ -92,7 +92,7 @@ def reindex(settings: Settings, *, progress: Progress | None = None) -> ReindexR
 
 
 def _content_hash(
-    settings: Settings, jobs: dict[int, dict[str, Any]], cap: ScannedCapture
+    settings: TasksConfig, jobs: dict[int, dict[str, Any]], cap: ScannedCapture
 ) -> str | NoVersion:
     """The content hash processing would give this response (the pipeline's own extraction)."""
     try:

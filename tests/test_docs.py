@@ -52,6 +52,7 @@ def test_every_module_is_in_the_internals_page(module: str) -> None:
 
 def test_every_module_the_internals_page_names_exists() -> None:
     internals = (ROOT / "docs" / "internals.md").read_text()
-    named = set(re.findall(r"`((?:%s)/[\w/]+\.py)`" % "|".join(PACKAGES), internals))
+    pattern = r"`((?:" + "|".join(PACKAGES) + r")/[\w/]+\.py)`"
+    named = set(re.findall(pattern, internals))
     assert named, "docs/internals.md names no module"
     assert sorted(name for name in named if not (ROOT / name).is_file()) == []
