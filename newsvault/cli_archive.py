@@ -33,11 +33,14 @@ from newsvault.cli_common import (
     console,
     errors,
     fail,
+    fail_with,
     parse_when,
     print_json,
     ready_index,
     settings_or_exit,
 )
+from newsvault.services import exports
+from newsvault.services.errors import ServiceError
 
 if TYPE_CHECKING:
     from storage.retrieval import Snapshot
@@ -279,27 +282,24 @@ def export(
     ] = None,
 ) -> None:
     """Export captures as one WARC file (records byte for byte), or cleaned versions as JSONL."""
-    from storage.export import BadSelection, Selection, export_jsonl, export_warc
 
     settings = ready_index(settings_or_exit())
     start = parse_when(since, "--since") if since else None
     end = parse_when(until, "--until") if until else None
     if end is not None and until is not None and _DATE_ONLY.match(until):
         end += timedelta(days=1)  # the whole day named
-    if start is not None and end is not None and start >= end:
-        fail("--since must be before --until", 2)
-    if out.is_dir() or out.exists():
-        fail(f"--out {out}: already exists; choose a new file name", 2)
-    suffix = ".warc.gz" if format is ExportFormat.warc else ".jsonl"
-    if not out.name.endswith(suffix):
-        fail(f"--out {out}: a {format.value} export is named *{suffix}", 2)
-    selection = Selection(site=site, since=start, until=end)
-    writer = export_warc if format is ExportFormat.warc else export_jsonl
     try:
+        chosen = exports.selection(site=site, since=start, until=end)
         with _progress_bar(console) as report:
-            result = writer(settings, selection, out, progress=lambda d, t: report("export", d, t))
-    except BadSelection as exc:
-        fail(str(exc), 2)
+            result = exports.export_to_file(
+                settings,
+                format.value,
+                chosen,
+                out,
+                progress=lambda d, t: report("export", d, t),
+            )
+    except ServiceError as exc:
+        fail_with(exc, 2)
     what = "records" if format is ExportFormat.warc else "versions"
     console.print(
         f"wrote {result.path}: {result.records} {what} ({result.captures} captures, "

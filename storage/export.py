@@ -54,9 +54,11 @@ class Selection:
     site: str | None = None
     since: datetime | None = None
     until: datetime | None = None
+    language: str | None = None  # versions in this language only (JSONL)
 
     def describe(self) -> str:
         parts = [f"site={self.site}"] if self.site else []
+        parts += [f"language={self.language}"] if self.language else []
         parts += [f"since={self.since.isoformat()}"] if self.since else []
         parts += [f"until={self.until.isoformat()}"] if self.until else []
         return ", ".join(parts) or "everything"
@@ -107,6 +109,19 @@ def selected_captures(session: Session, selection: Selection) -> Select[Capture]
         .where(and_(True, *_conditions(session, selection)))
         .order_by(Capture.fetched_at, Capture.id)
     )
+
+
+def selected_versions(session: Session, selection: Selection) -> Select[Version, str]:
+    """The cleaned versions of the selected captures with their article's URL, oldest first."""
+    query = (
+        select(Version, Article.canonical_url)
+        .join(Capture, Capture.id == Version.capture_id)
+        .join(Article, Article.id == Version.article_id)
+        .where(and_(True, *_conditions(session, selection)))
+    )
+    if selection.language:
+        query = query.where(Version.language == selection.language)
+    return query.order_by(Capture.fetched_at, Version.id)
 
 
 # -- WARC -----------------------------------------------------------------------------------
@@ -282,14 +297,10 @@ def export_jsonl(
 ) -> ExportReport:
     """One line per cleaned version of the selected captures, oldest first."""
     with session_scope(settings.index_url) as session:
-        query = (
-            select(Version, Article.canonical_url)
-            .join(Capture, Capture.id == Version.capture_id)
-            .join(Article, Article.id == Version.article_id)
-            .where(and_(True, *_conditions(session, selection)))
-            .order_by(Capture.fetched_at, Version.id)
-        )
-        rows = [(version, url) for version, url in session.execute(query)]
+        rows = [
+            (version, url)
+            for version, url in session.execute(selected_versions(session, selection))
+        ]
         session.expunge_all()
     with _atomic_output(out) as fh:
         for number, (version, url) in enumerate(rows, start=1):

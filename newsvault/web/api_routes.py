@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 
 from crawler.sitedef import SiteDefinition
 from newsvault.config import Settings
-from newsvault.services import crawls, sites
+from newsvault.services import crawls, exports, sites
 from newsvault.services.errors import Conflict, Invalid, NotFound, ServiceError
 from newsvault.web import queries, serialize
 from newsvault.web.deps import (
@@ -21,13 +20,11 @@ from newsvault.web.deps import (
     Reader,
     ReadSession,
     Writer,
-    open_read_session,
     parse_datetime,
 )
 from newsvault.web.memento import Urls
 from newsvault.web.replay import payload_capture
 from processing.diff import render_html, word_diff
-from storage.models import Article, Site, Version
 from storage.retrieval import NotArchived, capture_timeline, version_at
 from storage.search import BadQuery, search
 
@@ -325,33 +322,25 @@ def export_versions(
     since: DateParam = None,
     until: DateParam = None,
 ) -> StreamingResponse:
-    """Every version (cleaned text and metadata) as JSON lines, in storage order."""
-    start, end = parse_datetime(since, "since"), parse_datetime(until, "until")
-    settings = config.settings
+    """Every version (cleaned text and metadata) as JSON lines, oldest capture first.
+
+    The same selection as ``newsvault export --format jsonl``: ``site`` is a site name or a
+    host, ``since`` inclusive, ``until`` exclusive.
+    """
+    try:
+        chosen = exports.selection(
+            site=site,
+            language=language,
+            since=parse_datetime(since, "since"),
+            until=parse_datetime(until, "until"),
+        )
+        documents = exports.version_documents(config.settings, chosen)
+    except ServiceError as exc:
+        raise _http_error(exc) from None
 
     def lines() -> Iterator[bytes]:
-        from storage.documents import version_document
-
-        session = open_read_session(settings)
-        try:
-            query = select(Version, Article.canonical_url).join(
-                Article, Article.id == Version.article_id
-            )
-            if site is not None:
-                query = query.join(Site, Site.id == Article.site_id).where(Site.name == site)
-            if language is not None:
-                query = query.where(Version.language == language)
-            if start is not None:
-                query = query.where(Version.captured_at >= start)
-            if end is not None:
-                query = query.where(Version.captured_at <= end)
-            rows = session.execute(query.order_by(Version.id).execution_options(yield_per=500))
-            for version, url in rows:
-                document = version_document(version, url)
-                document["article_id"] = version.article_id
-                yield (json.dumps(document, ensure_ascii=False) + "\n").encode()
-        finally:
-            session.close()
+        for document in documents:
+            yield (json.dumps(document, ensure_ascii=False) + "\n").encode()
 
     return StreamingResponse(
         lines(),
