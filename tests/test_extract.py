@@ -8,14 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from processing.extract import (
-    ExtractedArticle,
-    NotAnArticle,
-    Selectors,
-    extract_article,
-    parse_datetime,
-    sanitize_html,
-)
+from processing.dates import parse_datetime
+from processing.extract import ExtractedArticle, NotAnArticle, Selectors, extract_article
+from processing.sanitize import sanitize_html
 from tests.pages import (
     ENGLISH_PARAGRAPHS,
     ENGLISH_TITLE,

@@ -8,29 +8,12 @@ versions too), and plain text is escaped.
 from __future__ import annotations
 
 import html
-from urllib.parse import urljoin, urlsplit
 
-import nh3
 from markupsafe import Markup
 
 from processing.diff import DiffOp, WordDiff
-
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "yi", "ckb", "sd", "ug", "dv"})
-
-_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "dl", "dt",
-    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins",
-    "li", "ol", "p", "pre", "q", "s", "small", "span", "strong", "sub", "sup", "table",
-    "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul",
-}  # fmt: skip
-_ATTRIBUTES = {
-    "*": {"dir", "lang", "title"},
-    "a": {"href"},
-    "img": {"src", "alt", "width", "height"},
-    "td": {"colspan", "rowspan"},
-    "th": {"colspan", "rowspan"},
-}
-_URL_ATTRIBUTES = {("a", "href"), ("img", "src")}
+from processing.language import RTL_LANGUAGES
+from processing.sanitize import ARCHIVE_VIEW, sanitize_html
 
 
 def text_direction(language: str | None) -> str:
@@ -44,30 +27,12 @@ def text_direction(language: str | None) -> str:
 def sanitize(fragment: str | None, base_url: str | None = None) -> Markup:
     """Archived body HTML made safe: no scripts, handlers, styles or non-http(s) links.
 
-    Relative links are resolved against the capture's URL, so they point at the original
-    site rather than at the archive.
+    The archive-view variant of processing.sanitize's one policy. Relative links are resolved
+    against the capture's URL, so they point at the original site rather than at the archive.
     """
     if not fragment:
         return Markup("")
-
-    def absolute(tag: str, attribute: str, value: str) -> str | None:
-        if (tag, attribute) in _URL_ATTRIBUTES and base_url:
-            value = urljoin(base_url, value)
-            if urlsplit(value).scheme not in ("http", "https", "mailto"):
-                return None
-        return value
-
-    cleaned = nh3.clean(
-        fragment,
-        tags=_TAGS,
-        attributes=_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-        strip_comments=True,
-        clean_content_tags={"script", "style"},
-        attribute_filter=absolute,
-    )
-    return Markup(cleaned)
+    return Markup(sanitize_html(fragment, base_url or "", ARCHIVE_VIEW))
 
 
 def paragraphs(text: str | None) -> Markup:

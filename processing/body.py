@@ -1,0 +1,278 @@
+"""The article body as blocks (paragraphs, headings, list items) and as sanitized HTML (pure).
+
+Main text: trafilatura's extracted tree (`bare_extraction(...).body`), walked element by
+element so paragraph boundaries are exactly the page's own; or, when a site definition gives a
+body CSS selector, the `<p>` elements under it (beautifulsoup4).
+
+The lead (standfirst): news pages often show the summary under the headline (`<p class=
+"lead">`, equal to og:description). trafilatura keeps it as the first paragraph. It is not
+body text (the seed format keeps it apart), so a leading paragraph that equals the page's
+description *and* sits apart from the body paragraphs (another parent, or a lead-like class)
+moves to `ExtractedArticle.lead`. A description that merely repeats the first body paragraph
+(WordPress excerpts) shares its parent with the next paragraph, so it stays in the body.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+import lxml.html
+import trafilatura
+from bs4 import BeautifulSoup
+
+from processing.metadata import MetaTags, ld_text
+from processing.recognition import MIN_WORDS
+from processing.sanitize import sanitize_html
+from processing.text import SELECTOR_ERRORS, tidy, word_count
+
+_LEAD_CLASS_RE = re.compile(
+    r"\b(lead|standfirst|dek|deck|summary|excerpt|intro|subtitle|sub-?head(line)?|teaser)\b",
+    re.IGNORECASE,
+)
+_INLINE_TAGS = {"#b": "strong", "#i": "em", "#t": "em"}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One paragraph-level piece of the body: its plain text and its inline HTML."""
+
+    tag: str  # p | h2 | h3 | h4 | li
+    text: str
+    inner: str  # inline HTML (escaped text, a/em/strong/br), sanitized again at render
+    container: tuple[str, int] | None = None  # ("ul"|"ol"|"blockquote", group id)
+
+
+# ---------------------------------------------------------------------------------------------
+# trafilatura's main text
+
+
+def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
+    """The blocks of trafilatura's main text ([] when it finds none)."""
+    body = getattr(_trafilatura(tree), "body", None)
+    if body is None:
+        return []
+    blocks: list[Block] = []
+    for index, element in enumerate(body):
+        blocks.extend(_blocks_of(element, index, url))
+    return [b for b in blocks if b.text]
+
+
+def _trafilatura(tree: lxml.html.HtmlElement) -> Any:
+    """trafilatura's Document for the main text, or None when it finds nothing (or trips).
+
+    Its own extractor runs first alone (`fast`): on article pages it is right and the
+    readability/jusText comparison costs about a third of the time. Only when that finds
+    less than an article's worth of text do we pay for the fallbacks."""
+    doc = _run_trafilatura(tree, fast=True)
+    if _doc_words(doc) >= MIN_WORDS:
+        return doc
+    return _run_trafilatura(tree, fast=False) or doc
+
+
+def _run_trafilatura(tree: lxml.html.HtmlElement, *, fast: bool) -> Any:
+    try:
+        return trafilatura.bare_extraction(
+            tree,  # it works on its own copy
+            # No URL: trafilatura would resolve every link of the page (navigation included)
+            # against it, about a tenth of its time; _inline resolves the body's links.
+            url=None,
+            fast=fast,
+            include_comments=False,
+            include_tables=False,
+            include_formatting=True,
+            include_links=True,
+            # Asked for separately, only when needed (processing.metadata.FallbackMetadata).
+            with_metadata=False,
+            deduplicate=False,
+        )
+    except Exception:
+        # A third-party parser on hostile input: whatever it trips on means "found nothing".
+        return None
+
+
+def _doc_words(doc: Any) -> int:
+    body = getattr(doc, "body", None)
+    return word_count(" ".join(body.itertext())) if body is not None else 0
+
+
+def _blocks_of(element: Any, index: int, url: str) -> Iterator[Block]:
+    """Map one top-level element of trafilatura's XML to blocks."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    if tag == "head":
+        level = (element.get("rend") or "h2").lower()
+        heading = level if level in {"h1", "h2", "h3", "h4"} else "h4"
+        yield _block(heading, element, url)
+    elif tag == "list":
+        kind = "ol" if (element.get("rend") or "").lower() == "ol" else "ul"
+        for item in element.iter("item"):
+            yield _block("li", item, url, (kind, index))
+    elif tag == "quote":
+        paragraphs = [child for child in element if child.tag == "p"]
+        for paragraph in paragraphs or [element]:
+            yield _block("p", paragraph, url, ("blockquote", index))
+    elif tag in {"p", "code"} or (tag and tag not in {"table", "graphic", "figure"}):
+        yield _block("p", element, url)
+
+
+def _block(tag: str, element: Any, url: str, container: tuple[str, int] | None = None) -> Block:
+    text_parts: list[str] = []
+    html_parts: list[str] = []
+    _inline(element, url, text_parts, html_parts, top=True)
+    return Block(tag, tidy("".join(text_parts)), "".join(html_parts).strip(), container)
+
+
+def _inline(node: Any, url: str, text: list[str], out: list[str], *, top: bool = False) -> None:
+    """Text and inline HTML of a trafilatura element (hi -> em/strong, ref -> a, lb -> br)."""
+    tag = node.tag if isinstance(node.tag, str) else ""
+    open_tag = close_tag = ""
+    if not top:
+        if tag == "lb":
+            text.append(" ")
+            out.append("<br>")
+        elif tag == "hi" and node.get("rend") in _INLINE_TAGS:
+            name = _INLINE_TAGS[node.get("rend")]
+            open_tag, close_tag = f"<{name}>", f"</{name}>"
+        elif tag == "ref" and node.get("target"):
+            href = html_lib.escape(urljoin(url, node.get("target")), quote=True)
+            open_tag, close_tag = f'<a href="{href}">', "</a>"
+        elif tag in {"list", "item", "p"}:
+            text.append(" ")  # nested blocks flattened: keep words apart
+    if tag != "lb":
+        out.append(open_tag)
+        if node.text:
+            text.append(node.text)
+            out.append(html_lib.escape(node.text, quote=False))
+        for child in node:
+            _inline(child, url, text, out)
+        out.append(close_tag)
+    if not top and node.tail:
+        text.append(node.tail)
+        out.append(html_lib.escape(node.tail, quote=False))
+
+
+# ---------------------------------------------------------------------------------------------
+# A site's body selector
+
+
+def selector_blocks(soup: BeautifulSoup, selector: str, notes: list[str]) -> list[Block] | None:
+    """`<p>` paragraphs under the site's body selector; None (fall back) if it finds none."""
+    try:
+        containers = soup.select(selector)
+    except SELECTOR_ERRORS as exc:
+        notes.append(f"body selector {selector!r} is invalid ({exc}); used trafilatura")
+        return None
+    blocks: list[Block] = []
+    seen: set[int] = set()
+    for container in containers:
+        for paragraph in container.find_all("p"):
+            if id(paragraph) in seen:  # nested containers both matched
+                continue
+            seen.add(id(paragraph))
+            for br in paragraph.find_all("br"):
+                br.replace_with(" ")
+            text = tidy(paragraph.get_text())
+            if text:
+                blocks.append(Block("p", text, paragraph.decode_contents().strip()))
+    if not blocks:
+        notes.append(f"body selector {selector!r} matched no paragraphs; used trafilatura")
+        return None
+    return blocks
+
+
+# ---------------------------------------------------------------------------------------------
+# Headline and lead out of the body
+
+
+def drop_title_blocks(blocks: list[Block], title: str | None) -> list[Block]:
+    """The headline is metadata, not a paragraph (trafilatura keeps the h1 as a head); any
+    other h1 inside the body becomes an h2 (the sanitized HTML allows h2-h4)."""
+    kept: list[Block] = []
+    for position, block in enumerate(blocks):
+        if title and block.text == title and (block.tag == "h1" or position < 3):
+            continue
+        if block.tag == "h1":
+            block = Block("h2", block.text, block.inner, block.container)
+        kept.append(block)
+    return kept
+
+
+def split_lead(
+    blocks: list[Block], tree: lxml.html.HtmlElement, ld: dict[str, Any], meta: MetaTags
+) -> tuple[list[Block], str | None]:
+    """Move a standfirst (see the module docstring) out of the body: (body, lead or None)."""
+    if len(blocks) < 2 or blocks[0].tag != "p" or blocks[0].container:
+        return blocks, None
+    first = blocks[0].text
+    descriptions = {
+        tidy(d)
+        for d in (
+            ld_text(ld.get("description")),
+            meta.first("og:description"),
+            meta.first("description"),
+            meta.first("twitter:description"),
+        )
+        if d
+    }
+    if first not in descriptions or not _is_standfirst(tree, first, blocks[1].text):
+        return blocks, None
+    return blocks[1:], first
+
+
+def _is_standfirst(tree: lxml.html.HtmlElement, first: str, second: str) -> bool:
+    first_el = _element_with_text(tree, first)
+    if first_el is None:
+        return False
+    for node in (first_el, first_el.getparent()):
+        if node is not None and _LEAD_CLASS_RE.search(node.get("class") or ""):
+            return True
+    second_el = _element_with_text(tree, second)
+    return second_el is not None and second_el.getparent() is not first_el.getparent()
+
+
+def _element_with_text(tree: lxml.html.HtmlElement, text: str) -> Any:
+    body = tree.find("body")
+    if body is None:
+        return None
+    for element in body.iter("p", "div", "h2", "h3", "span", "section"):
+        if tidy(element.text_content()) == text:
+            return element
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Sanitized HTML
+
+
+def render_body(
+    blocks: list[Block],
+    language: str | None,
+    direction: str,
+    top_image: str | None,
+    title: str,
+    url: str,
+) -> str:
+    """The body as sanitized HTML: our own block structure, then nh3 as the real gate."""
+    parts = [f'<article dir="{direction}"' + (f' lang="{language}">' if language else ">")]
+    if top_image:
+        parts.append(
+            f'<figure><img src="{html_lib.escape(top_image, quote=True)}" '
+            f'alt="{html_lib.escape(title, quote=True)}"></figure>'
+        )
+    open_container: tuple[str, int] | None = None
+    for block in blocks:
+        if block.container != open_container:
+            if open_container:
+                parts.append(f"</{open_container[0]}>")
+            if block.container:
+                parts.append(f"<{block.container[0]}>")
+            open_container = block.container
+        parts.append(f"<{block.tag}>{block.inner}</{block.tag}>")
+    if open_container:
+        parts.append(f"</{open_container[0]}>")
+    parts.append("</article>")
+    return sanitize_html("\n".join(parts), url)
