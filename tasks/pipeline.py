@@ -49,7 +49,7 @@ from tasks.lsh import near_duplicate_index
 from vocabulary.normalize import clean_text, hash_of_keys, joined_key, matching_key
 
 if TYPE_CHECKING:
-    from newsvault.config import Settings
+    from tasks.config import TasksConfig
 
 log = logging.getLogger(__name__)
 
@@ -198,12 +198,12 @@ _NEW_CURRENT_VERSION = (
 )
 
 
-def process_capture(capture_id: int, settings: Settings) -> Outcome:
+def process_capture(capture_id: int, settings: TasksConfig) -> Outcome:
     """Process one capture; safe to call any number of times for the same id."""
     return process_captures([capture_id], settings)[0]
 
 
-def process_captures(capture_ids: Sequence[int], settings: Settings) -> list[Outcome]:
+def process_captures(capture_ids: Sequence[int], settings: TasksConfig) -> list[Outcome]:
     """Process captures (one outcome each, in order); safe to repeat for the same ids.
 
     The batch is stored in one transaction: if that fails (the database or Redis went away),
@@ -226,7 +226,7 @@ def process_captures(capture_ids: Sequence[int], settings: Settings) -> list[Out
     return [outcomes[capture_id] for capture_id in capture_ids]
 
 
-def _read_captures(settings: Settings, capture_ids: Sequence[int]) -> dict[int, _Capture]:
+def _read_captures(settings: TasksConfig, capture_ids: Sequence[int]) -> dict[int, _Capture]:
     query = (
         select(
             _captures.c.id,
@@ -260,7 +260,7 @@ def _capture_of(row: AnyRow) -> _Capture:
 # Steps before the transaction: extraction, cleaning, fingerprints -------------------------
 
 
-def _prepare(capture: _Capture, settings: Settings) -> _Prepared:
+def _prepare(capture: _Capture, settings: TasksConfig) -> _Prepared:
     if capture.record_type == "revisit":
         return _Revisit()
     try:
@@ -290,7 +290,7 @@ def _prepare(capture: _Capture, settings: Settings) -> _Prepared:
 
 
 def extract_capture(
-    settings: Settings,
+    settings: TasksConfig,
     *,
     capture_id: int,
     url: str,
@@ -323,7 +323,7 @@ def extract_capture(
 # The transaction -----------------------------------------------------------------------------
 
 
-def _store(prepared: list[tuple[_Capture, _Prepared]], settings: Settings) -> dict[int, Outcome]:
+def _store(prepared: list[tuple[_Capture, _Prepared]], settings: TasksConfig) -> dict[int, Outcome]:
     # Opened before the transaction: building the in-memory index reads the database, and a
     # second SQLite transaction inside this one would wait on its own write lock.
     index = near_duplicate_index(settings)
@@ -462,7 +462,11 @@ def _link_unchanged(session: Session, capture: _Capture, writes: _Writes) -> Out
 
 
 def _plan_version(
-    capture: _Capture, item: _Cleaned, article: _ArticleState, writes: _Writes, settings: Settings
+    capture: _Capture,
+    item: _Cleaned,
+    article: _ArticleState,
+    writes: _Writes,
+    settings: TasksConfig,
 ) -> Outcome:
     """Compare with the article's current version; plan a new version if the text changed."""
     writes.seen(article.id, capture.fetched_at)
@@ -565,7 +569,7 @@ def _metadata(extracted: ExtractedArticle) -> dict[str, Any]:
 
 
 def _write_conversion_record(
-    values: dict[str, Any], capture: _Capture, settings: Settings
+    values: dict[str, Any], capture: _Capture, settings: TasksConfig
 ) -> dict[str, Any]:
     """Write the version's WARC conversion record; returns the columns that locate it."""
     document = version_document(values, capture.canonical_url)
