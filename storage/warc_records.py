@@ -126,7 +126,7 @@ class WarcRecordWriter:
         self._new_record_id = new_record_id
         self._now = now
         self._member = _MemberBuffer(compresslevel if gzip else None)
-        # gzip=False: _MemberBuffer compresses (see its docstring for why not warcio's).
+        # gzip=False: _MemberBuffer compresses, at our level (the module docstring says why).
         self._warcio = WARCWriter(self._member, gzip=False, warc_version=_WARC_VERSION)
 
     # -- hooks ------------------------------------------------------------------------------
