@@ -17,20 +17,20 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 from warcio.archiveiterator import ArchiveIterator
-from warcio.warcwriter import WARCWriter
 
 from storage.db import session_scope
 from storage.documents import version_document
 from storage.models import Article, Capture, CrawlJob, Site, Version
 from storage.warc import read_record
-from storage.warc_writer import OPEN_SUFFIX, warc_date
+from storage.warc_files import OPEN_SUFFIX
+from storage.warc_records import WarcRecordWriter, warc_date, warcinfo_fields
 
 if TYPE_CHECKING:
     from storage.config import StorageConfig
@@ -244,20 +244,13 @@ def _copy(directory: Path, place: _Place, out: BinaryIO) -> None:
 
 
 def _write_warcinfo(fh: BinaryIO, name: str, selection: Selection) -> None:
-    from storage.warc_writer import CONFORMS_TO, _software_version
-
-    writer = WARCWriter(fh, gzip=True, warc_version="1.1")
-    record = writer.create_warcinfo_record(
-        name,
-        {
-            "software": f"newsvault/{_software_version()} (export)",
-            "format": "WARC File Format 1.1",
-            "conformsTo": CONFORMS_TO,
-            "description": f"newsvault export: {selection.describe()}",
-            "exported-at": warc_date(datetime.now(UTC)),
-        },
-    )
-    writer.write_record(record)
+    records = WarcRecordWriter()
+    fields = {
+        **warcinfo_fields("export"),
+        "description": f"newsvault export: {selection.describe()}",
+        "exported-at": warc_date(records.now()),
+    }
+    records.write_warcinfo(fh, filename=name, fields=fields)
 
 
 class _atomic_output:

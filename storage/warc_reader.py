@@ -1,4 +1,4 @@
-"""Reading our WARC files back: index walk, single-record reads, verification, crash recovery.
+"""Reading our WARC files back: index walk, single-record reads, verification.
 
 warcio parses the records. It does not notice truncation: a gzip member cut short reads as if
 the file simply ended, and a short block reads without error (the digest check then says "not
@@ -10,29 +10,20 @@ over), its end within the file, and both digests (warcio skips revisit records' 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import gzip
-import os
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.digestverifyingreader import _compare_digest_rfc_3548
 from warcio.utils import Digester
 
-from storage.warc_writer import (
-    LIVE_PATHS,
-    OPEN_SUFFIX,
-    close_open_file,
-    fsync_directory,
-    pid_from_name,
-)
+from storage.warc_files import OPEN_SUFFIX
 
-QUARANTINE = "quarantine"
 _HTTP_RECORDS = ("response", "request", "revisit")
 _CHUNK = 1 << 16
 
@@ -112,16 +103,6 @@ class StoredRecord:
         return decode_content(self.payload, self.http_header("Content-Encoding"))
 
 
-@dataclass(frozen=True)
-class RecoveryReport:
-    file: str  # final name (closed), or the .open name (skipped, quarantined)
-    action: Literal["closed", "quarantined", "skipped"]
-    records_kept: int = 0
-    bytes_cut: int = 0
-    problem: str | None = None  # why bytes were cut or the file set aside
-    saved_tail: str | None = None  # quarantine/ copy of the bytes cut, if any
-
-
 @dataclass
 class _Walk:
     """Where a walk stopped: end of the last good record before any problem."""
@@ -159,6 +140,25 @@ def verify_file(path: Path) -> list[VerifyProblem]:
     return walk.problems
 
 
+@dataclass(frozen=True)
+class GoodPrefix:
+    """How much of a file is sound: what crash recovery keeps."""
+
+    end: int  # end of the last good record before the first problem
+    records: int  # good records before it
+    problem: str | None  # the first problem, None if the whole file is sound
+
+
+def good_prefix(path: Path) -> GoodPrefix:
+    """Walk ``path`` up to its first problem (digest, truncation, trailing garbage)."""
+    walk = _Walk()
+    for _ in _walk(Path(path), walk):
+        if walk.problems:
+            break
+    problem = walk.problems[0].problem if walk.problems else None
+    return GoodPrefix(walk.good_end, walk.good_records, problem)
+
+
 def read_record(directory: Path, warc_name: str, offset: int) -> StoredRecord:
     """Read the record at ``offset``; the file may still be ``.open`` (or be renamed meanwhile)."""
     with _open_warc(Path(directory), warc_name) as fh:
@@ -183,17 +183,6 @@ def read_record(directory: Path, warc_name: str, offset: int) -> StoredRecord:
             payload=payload,
             http_statusline=f"{http.protocol} {http.statusline}" if http else "",
         )
-
-
-def recover_open_files(directory: Path) -> list[RecoveryReport]:
-    """Close the ``.open`` files a crashed writer left, cut at the last complete record.
-
-    A file still locked by its writer (see WarcWriter._open_new_file) is skipped. Files with no
-    complete record go to ``quarantine/``; bytes cut off are saved there too, so recovery never
-    destroys anything that might matter to a person looking at it later.
-    """
-    directory = Path(directory)
-    return [_recover_one(path) for path in sorted(directory.glob("*" + OPEN_SUFFIX))]
 
 
 def decode_content(data: bytes, content_encoding: str | None) -> bytes:
@@ -342,90 +331,6 @@ def _indexed(
         payload_length=payload_length,
         payload=payload,
     )
-
-
-# -- recovery -------------------------------------------------------------------------------
-
-
-def _recover_one(path: Path) -> RecoveryReport:
-    if path in LIVE_PATHS:  # ours, being written right now
-        return RecoveryReport(path.name, "skipped", problem="open in this process")
-    with path.open("r+b") as fh:
-        if not _owns_file(fh, path):
-            return RecoveryReport(path.name, "skipped", problem="its writer is alive")
-        walk = _Walk()
-        for _ in _walk(path, walk):
-            if walk.problems:
-                break
-        problem = walk.problems[0].problem if walk.problems else None
-        final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
-        if walk.good_records == 0 or final.exists():
-            why = problem if walk.good_records == 0 else f"{final.name} already exists"
-            _quarantine(path)
-            return RecoveryReport(path.name, "quarantined", problem=why or "no record")
-        size = os.fstat(fh.fileno()).st_size
-        saved = _save_tail(fh, path, walk.good_end) if walk.good_end < size else None
-        fh.truncate(walk.good_end)
-        fh.flush()
-        os.fsync(fh.fileno())
-        close_open_file(path)  # still holding the lock, so no second recoverer races us
-    return RecoveryReport(
-        final.name,
-        "closed",
-        records_kept=walk.good_records,
-        bytes_cut=size - walk.good_end,
-        problem=problem,
-        saved_tail=saved,
-    )
-
-
-def _owns_file(fh: BinaryIO, path: Path) -> bool:
-    """Take the writer's lock; fall back to the pid in the name where locks are unsupported."""
-    try:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
-    except OSError:
-        pid = pid_from_name(path.name)
-        return pid is None or pid == os.getpid() or not _pid_alive(pid)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
-def _save_tail(fh: BinaryIO, path: Path, start: int) -> str:
-    """Copy the bytes about to be cut to quarantine/ (crash debris, but never destroy data)."""
-    folder = _quarantine_dir(path.parent)
-    target = folder / f"{path.name}.tail-{start}"
-    fh.seek(start)
-    with target.open("wb") as out:
-        while chunk := fh.read(_CHUNK):
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
-    fsync_directory(folder)
-    return f"{QUARANTINE}/{target.name}"
-
-
-def _quarantine(path: Path) -> None:
-    folder = _quarantine_dir(path.parent)
-    os.replace(path, folder / path.name)
-    fsync_directory(folder)
-    fsync_directory(path.parent)
-
-
-def _quarantine_dir(directory: Path) -> Path:
-    folder = directory / QUARANTINE
-    folder.mkdir(exist_ok=True)
-    return folder
 
 
 # -- small helpers --------------------------------------------------------------------------

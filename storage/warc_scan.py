@@ -31,7 +31,8 @@ from pathlib import Path
 
 from storage.archive import mime_type, processing_plan
 from storage.warc import IndexedRecord, VerifyProblem, iter_records
-from storage.warc_writer import KIND_HEADER, OPEN_SUFFIX, WARC_SUFFIX
+from storage.warc_files import OPEN_SUFFIX, WARC_SUFFIX
+from storage.warc_records import KIND_HEADER
 
 log = logging.getLogger(__name__)
 

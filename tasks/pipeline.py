@@ -346,7 +346,12 @@ def _store(prepared: list[tuple[_Capture, _Prepared]], settings: TasksConfig) ->
                 revisits.append(capture)
             else:
                 article = articles[capture.canonical_url]
-                outcomes[capture.id] = _plan_version(capture, item, article, writes, settings)
+                outcomes[capture.id] = _plan_version(capture, item, article, writes)
+        # Only now is every version of the batch decided: write their records, in batch order.
+        for planned in writes.new_versions:
+            planned.values.update(
+                _write_conversion_record(planned.values, planned.capture, settings)
+            )
         _insert_versions(session, writes, index)
         _mark_captures(session, writes)
         # After the marks: a revisit's original may be a capture of this batch.
@@ -462,13 +467,12 @@ def _link_unchanged(session: Session, capture: _Capture, writes: _Writes) -> Out
 
 
 def _plan_version(
-    capture: _Capture,
-    item: _Cleaned,
-    article: _ArticleState,
-    writes: _Writes,
-    settings: TasksConfig,
+    capture: _Capture, item: _Cleaned, article: _ArticleState, writes: _Writes
 ) -> Outcome:
-    """Compare with the article's current version; plan a new version if the text changed."""
+    """Compare with the article's current version; plan a new version if the text changed.
+
+    Plans only: its conversion record is written once the whole batch is planned.
+    """
     writes.seen(article.id, capture.fetched_at)
     if article.content_hash == item.digest:
         note = "unchanged" + item.charset_note
@@ -500,7 +504,6 @@ def _plan_version(
         "words_removed": diff.removed if diff else 0,
         "minhash": signature_to_bytes(item.sig),
     }
-    values.update(_write_conversion_record(values, capture, settings))
     planned = _NewVersion(capture, item, article, values, article.minhash)
     writes.new_versions.append(planned)
     # A later capture of this article in the batch compares with this version.

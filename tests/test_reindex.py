@@ -222,7 +222,7 @@ def test_reindex_twice_gives_identical_rows(settings: Settings) -> None:
 
 def test_reindex_keeps_sites_and_recovers_open_files(settings: Settings) -> None:
     from storage.models import Site
-    from storage.warc_writer import OPEN_SUFFIX
+    from storage.warc_files import OPEN_SUFFIX
 
     with session_scope(settings.index_url) as session:
         session.add(Site(name="ledger", definition={}))
