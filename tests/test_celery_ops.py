@@ -639,7 +639,7 @@ def test_start_job_narrows_a_recrawl_to_its_urls(settings: Settings) -> None:
     assert spec.definition is not None
     assert spec.definition["start"] == {"articles": ["http://127.0.0.1:9/a.html"]}
     assert spec.definition["limits"]["max_pages"] == 1
-    assert spec.definition["politeness"] == {"delay": 0.5}
+    assert spec.definition["politeness"]["delay"] == 0.5  # the site's own politeness kept
 
 
 def test_crawl_process_dies_with_its_parent(tmp_path: Path) -> None:
