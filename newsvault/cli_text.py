@@ -10,6 +10,7 @@ Titles, paragraphs, URLs and error messages come from pages and users; a ``[/b]`
 from __future__ import annotations
 
 import re
+from typing import IO
 
 from rich.console import Console
 from rich.highlighter import ReprHighlighter
@@ -22,9 +23,11 @@ _FIELD = re.compile(r"\{(\w+)\}")
 _HIGHLIGHTER = ReprHighlighter()
 
 
-def plain_console(*, stderr: bool = False) -> Console:
+def plain_console(
+    *, stderr: bool = False, file: IO[str] | None = None, width: int | None = None
+) -> Console:
     """A console that prints strings as they are: no markup, no emoji codes."""
-    return Console(stderr=stderr, markup=False, emoji=False)
+    return Console(stderr=stderr, file=file, width=width, markup=False, emoji=False)
 
 
 def styled(template: str, /, *, highlight: bool = False, **values: object) -> Text:
