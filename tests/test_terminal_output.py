@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -258,13 +259,10 @@ def test_version_text_prints_any_title_and_paragraphs_verbatim(
 @settings(max_examples=100, deadline=None)
 @given(page_text)
 def test_error_lines_print_any_text_verbatim(message: str) -> None:
-    from newsvault.cli_common import errors, warn
+    from newsvault import cli_common
 
     buffer = io.StringIO()
-    original = errors.file
-    errors.file = buffer
-    try:
-        warn(message)
-    finally:
-        errors.file = original
+    # A console of the same kind on a buffer: the shared one must keep following sys.stderr.
+    with mock.patch.object(cli_common, "errors", plain_console(file=buffer)):
+        cli_common.warn(message)
     assert buffer.getvalue() == f"warning: {message}\n"
