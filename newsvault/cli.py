@@ -13,7 +13,6 @@ import time
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from newsvault import cli_archive, cli_ops, cli_processing, cli_sites, cli_web, output
 from newsvault.cli_common import (
@@ -29,6 +28,7 @@ from newsvault.cli_common import (
     show_article,
     warn,
 )
+from newsvault.cli_text import styled
 from newsvault.config import ConfigError
 
 app = typer.Typer(
@@ -205,7 +205,7 @@ def extract(
         if format is Format.json:
             print_json({"article": False, "reason": result.reason, "encoding": page.encoding})
         else:
-            errors.print(f"not an article: {result.reason}", highlight=False, markup=False)
+            errors.print(f"not an article: {result.reason}", highlight=False)
         raise typer.Exit(1)
     document = output.extracted_dict(result, clean_text)
     document["encoding"] = page.encoding
@@ -313,5 +313,5 @@ def main() -> None:
     try:
         app()
     except (ConfigError, IndexUnavailable) as exc:
-        errors.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        errors.print(styled("[bold red]error:[/] {message}", message=exc), soft_wrap=True)
         sys.exit(2)

@@ -27,6 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from newsvault.cli_common import (
     Format,
@@ -39,6 +40,7 @@ from newsvault.cli_common import (
     ready_index,
     settings_or_exit,
 )
+from newsvault.cli_text import styled
 from newsvault.services import exports
 from newsvault.services.errors import ServiceError
 
@@ -59,7 +61,9 @@ def _progress_bar(
 ) -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar with one line per stage; yields ``report(stage, done, total)``."""
     count = DownloadColumn() if in_bytes else MofNCompleteColumn()
-    columns = (TextColumn("{task.description}"), BarColumn(), count, TimeRemainingColumn())
+    # markup=False: a stage's label is printed as it is (rich parses it otherwise).
+    label = TextColumn("{task.description}", markup=False)
+    columns = (label, BarColumn(), count, TimeRemainingColumn())
     tasks: dict[str, TaskID] = {}
     with Progress(*columns, console=console, transient=False) as bar:
 
@@ -100,8 +104,12 @@ def reindex() -> None:
         console.print(f"{result.orphan_conversions} conversion records skipped (no response)")
     for problem in result.problems:
         console.print(
-            f"[red]bad record[/] {problem.file} offset {problem.offset}: {problem.problem}",
-            highlight=False,
+            styled(
+                "[red]bad record[/] {file} offset {offset}: {problem}",
+                file=problem.file,
+                offset=problem.offset,
+                problem=problem.problem,
+            )
         )
     if result.problems:
         raise typer.Exit(1)
@@ -129,14 +137,21 @@ def verify(
     else:
         for problem in result.problems:
             console.print(
-                f"[red]BAD[/] {problem.file} offset {problem.offset}: {problem.problem}",
-                highlight=False,
+                styled(
+                    "[red]BAD[/] {file} offset {offset}: {problem}",
+                    file=problem.file,
+                    offset=problem.offset,
+                    problem=problem.problem,
+                ),
                 soft_wrap=True,
             )
-        verdict = "[green]all good[/]" if result.ok else f"[red]{len(problems)} bad records[/]"
+        verdict = (
+            Text("all good", style="green")
+            if result.ok
+            else Text(f"{len(problems)} bad records", style="red")
+        )
         console.print(
-            f"{len(result.files)} files, {result.records} records checked: {verdict}",
-            highlight=False,
+            Text.assemble(f"{len(result.files)} files, {result.records} records checked: ", verdict)
         )
     if not result.ok:
         raise typer.Exit(1)
@@ -183,10 +198,10 @@ def snapshots(
     console.print(table)
 
 
-def _change_label(snapshot: Snapshot) -> str:
+def _change_label(snapshot: Snapshot) -> Text:
     if snapshot.version is None:
-        return ""
-    return "[yellow]changed[/]" if snapshot.changed else "[dim]unchanged[/]"
+        return Text("")
+    return Text("changed", style="yellow") if snapshot.changed else Text("unchanged", style="dim")
 
 
 def snapshot_dict(snapshot: Snapshot) -> dict[str, Any]:
@@ -246,10 +261,17 @@ def diff(
         )
         return
     console.print(
-        f"[bold]{article.canonical_url}[/]\nversion {old.number} ({old.captured_at:%Y-%m-%d %H:%M}"
-        f" UTC) -> version {new.number} ({new.captured_at:%Y-%m-%d %H:%M} UTC): "
-        f"[green]+{changes.added}[/] [red]-{changes.removed}[/] words\n",
-        highlight=False,
+        styled(
+            "[bold]{url}[/]\nversion {old} ({old_at} UTC) -> version {new} ({new_at} UTC): "
+            "[green]+{added}[/] [red]-{removed}[/] words\n",
+            url=article.canonical_url,
+            old=old.number,
+            old_at=f"{old.captured_at:%Y-%m-%d %H:%M}",
+            new=new.number,
+            new_at=f"{new.captured_at:%Y-%m-%d %H:%M}",
+            added=changes.added,
+            removed=changes.removed,
+        )
     )
     console.print(render_terminal(changes), highlight=False, soft_wrap=True)
 

@@ -16,15 +16,15 @@ from enum import StrEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from newsvault import output
+from newsvault.cli_text import plain_console, styled
 from newsvault.config import ConfigError, Settings, load_settings
 from newsvault.services.errors import Conflict, Invalid, NotFound, ServiceError
 
-console = Console()
-errors = Console(stderr=True)
+# No string printed to these is read as markup (see cli_text): our own styles are Text.
+console = plain_console()
+errors = plain_console(stderr=True)
 
 
 class Format(StrEnum):
@@ -36,12 +36,12 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output for
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    errors.print(styled("[bold red]error:[/] {message}", message=message), soft_wrap=True)
     raise typer.Exit(code)
 
 
 def warn(message: str) -> None:
-    errors.print(f"[yellow]warning:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    errors.print(styled("[yellow]warning:[/] {message}", message=message), soft_wrap=True)
 
 
 # Exit codes of the services' errors: 2 for bad arguments or mode, 1 for the rest.

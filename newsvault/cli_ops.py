@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from newsvault.cli_common import console, fail, fail_with, print_json, ready_index, settings_or_exit
+from newsvault.cli_text import styled
 from newsvault.services import crawls, schedules
 from newsvault.services.errors import ServiceError
 
@@ -57,8 +57,13 @@ def schedule(
     except ServiceError as exc:
         fail_with(exc)
     console.print(
-        f"{escape(name)}: every [cyan]{escape(info.expression)}[/], "
-        f"next run {_when(info.next_run_at)}"
+        styled(
+            "{name}: every [cyan]{expression}[/], next run {when}",
+            name=name,
+            expression=info.expression,
+            when=_when(info.next_run_at),
+            highlight=True,
+        )
     )
 
 
@@ -68,7 +73,7 @@ def pause(name: Annotated[str, typer.Argument(help="Site name.")]) -> None:
         schedules.pause(ready_index(settings_or_exit()), name)
     except ServiceError as exc:
         fail_with(exc)
-    console.print(f"{escape(name)}: paused")
+    console.print(f"{name}: paused")
 
 
 def resume(name: Annotated[str, typer.Argument(help="Site name.")]) -> None:
@@ -77,7 +82,7 @@ def resume(name: Annotated[str, typer.Argument(help="Site name.")]) -> None:
         info = schedules.resume(ready_index(settings_or_exit()), name)
     except ServiceError as exc:
         fail_with(exc)
-    console.print(f"{escape(name)}: resumed, next run {_when(info.next_run_at)}")
+    console.print(f"{name}: resumed, next run {_when(info.next_run_at)}")
 
 
 # Crawl now (called by `newsvault crawl` in distributed mode) -------------------------------
@@ -95,7 +100,7 @@ def queue_crawl(settings: Settings, job_id: int, target: str, *, wait: bool) -> 
     except Exception as exc:  # the job stays queued; the reconciler sends it later
         fail(f"crawl job {job_id} recorded but the broker is unreachable ({exc})", 2)
     if not wait:
-        console.print(f"queued crawl job {job_id} of {escape(target)}")
+        console.print(f"queued crawl job {job_id} of {target}")
         return "queued"
     with output.crawl_progress(console, target) as report:
         return crawls.wait_for(settings, job_id, report).state
@@ -253,7 +258,13 @@ def _print_status(console: Any, report: dict[str, Any]) -> None:
         f"workers: {len(workers)} alive" + (f" ({', '.join(workers)})" if workers else "")
     )
     if report["schedules_error"]:
-        console.print(f"[yellow]schedules unavailable:[/] {report['schedules_error']}")
+        console.print(
+            styled(
+                "[yellow]schedules unavailable:[/] {error}",
+                error=report["schedules_error"],
+                highlight=True,
+            )
+        )
     table = Table(title="sites")
     for column in ("site", "schedule", "next run", "last crawl", "took", "counts", "health"):
         table.add_column(column)

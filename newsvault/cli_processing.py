@@ -176,7 +176,9 @@ def _with_progress(
     label: str,
     work: Callable[[Callable[[int, int], None]], Counter[str]],
 ) -> Counter[str]:
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    # markup=False: the label is printed as it is (rich parses it otherwise).
+    label_column = TextColumn("{task.description}", markup=False)
+    columns = (label_column, BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeRemainingColumn(), console=console) as bar:
         task = bar.add_task(label, total=None)
 

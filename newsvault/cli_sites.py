@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from newsvault.cli_common import (
     Format,
@@ -31,6 +31,7 @@ from newsvault.cli_common import (
     ready_index,
     settings_or_exit,
 )
+from newsvault.cli_text import styled
 from newsvault.services import sites
 from newsvault.services.errors import ServiceError
 
@@ -200,12 +201,17 @@ def add(
         return
     verb = "Replaced" if saved.replaced else "Added"
     console.print(
-        f"{verb} site [bold]{site.name}[/]: {len(site.start.feeds)} feeds, "
-        f"{len(site.start.sitemaps)} sitemaps, {len(site.start.sections)} sections on "
-        f"{', '.join(site.allowed_domains)}.\n"
-        f"Next: [cyan]newsvault sites validate {site.name}[/] then "
-        f"[cyan]newsvault crawl {site.name}[/]",
-        highlight=False,
+        styled(
+            "{verb} site [bold]{name}[/]: {feeds} feeds, {sitemaps} sitemaps, {sections} "
+            "sections on {domains}.\n"
+            "Next: [cyan]newsvault sites validate {name}[/] then [cyan]newsvault crawl {name}[/]",
+            verb=verb,
+            name=site.name,
+            feeds=len(site.start.feeds),
+            sitemaps=len(site.start.sitemaps),
+            sections=len(site.start.sections),
+            domains=", ".join(site.allowed_domains),
+        )
     )
 
 
@@ -225,7 +231,12 @@ def list_(format: FormatOption = Format.text) -> None:
         print_json(rows)
         return
     if not rows:
-        console.print("No sites yet. Add one: [cyan]newsvault sites add sites/example.toml[/]")
+        console.print(
+            styled(
+                "No sites yet. Add one: [cyan]newsvault sites add sites/example.toml[/]",
+                highlight=True,
+            )
+        )
         return
     table = Table("name", "feeds", "sitemaps", "sections", "domains", "politeness", "captures")
     table.add_column("last crawl")
@@ -263,7 +274,13 @@ def show(
         print_json(document)
         return
     console.print(
-        f"[bold]{site.name}[/]  ({usage['captures']:,} captures, {usage['crawls']} crawls)"
+        styled(
+            "[bold]{name}[/]  ({captures} captures, {crawls} crawls)",
+            name=site.name,
+            captures=f"{usage['captures']:,}",
+            crawls=usage["crawls"],
+            highlight=True,
+        )
     )
     table = Table("field", "value", show_header=False, box=None, pad_edge=False)
     for kind, urls in (
@@ -305,7 +322,7 @@ def remove(
     except ServiceError as exc:
         fail_with(exc)
     kept = f"; its {removed.captures:,} captures stay in the archive" if removed.captures else ""
-    console.print(f"Removed site [bold]{escape(name)}[/]{kept}.", highlight=False)
+    console.print(styled("Removed site [bold]{name}[/]{kept}.", name=name, kept=kept))
 
 
 def validate(
@@ -387,10 +404,11 @@ def _print_report(console: Console, report: SiteReport) -> None:
     for column in ("", "kind", "URL", "HTTP", "found", "newest"):
         table.add_column(column, overflow="fold")
     for p in report.start_points:
-        mark = "[green]ok[/]" if p.ok else "[red]FAIL[/]"
-        found = _found(p.kind, p.items, p.child_sitemaps, p.pages)
+        mark = Text("ok", style="green") if p.ok else Text("FAIL", style="red")
+        found = Text(_found(p.kind, p.items, p.child_sitemaps, p.pages))
         if p.error:
-            found = f"[red]{p.error}[/]" if not p.items else f"{found}; [red]{p.error}[/]"
+            error = Text(p.error, style="red")
+            found = error if not p.items else Text.assemble(found, "; ", error)
         table.add_row(mark, p.kind, p.url, str(p.status or "-"), found, _when(p.newest))
     console.print(table)
     if report.samples:
@@ -398,10 +416,22 @@ def _print_report(console: Console, report: SiteReport) -> None:
         for url in report.samples[:10]:
             console.print(f"  {url}", highlight=False, soft_wrap=True)
     if report.ok:
-        console.print(f"[green]Looks good.[/] Crawl it: [cyan]newsvault crawl {report.name}[/]")
+        console.print(
+            styled(
+                "[green]Looks good.[/] Crawl it: [cyan]newsvault crawl {name}[/]",
+                name=report.name,
+                highlight=True,
+            )
+        )
     else:
         failed = sum(not p.ok for p in report.start_points)
-        console.print(f"[red]{failed} start point(s) found nothing or failed.[/]")
+        console.print(
+            styled(
+                "[red]{failed} start point(s) found nothing or failed.[/]",
+                failed=failed,
+                highlight=True,
+            )
+        )
 
 
 def register(app: typer.Typer) -> None:

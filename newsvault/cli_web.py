@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from newsvault.cli_common import (
     Format,
@@ -91,14 +92,8 @@ def hit_table(console: Console, query: str, hits: list[SearchHit]) -> None:
     table.add_column("title / snippet", overflow="fold")
     for hit in hits:
         when = (hit.published or hit.captured_at).date().isoformat()
-        # <mark> becomes bold; the snippet is otherwise escaped HTML.
+        # The snippet is escaped HTML with <mark> around the matches: shown as plain text.
         snippet = html.unescape(_MARK.sub("", hit.snippet_html))
-        body = f"[bold]{_escape(hit.title or '')}[/]\n{_escape(snippet)}\n[cyan]{hit.url}[/]"
+        body = Text.assemble((hit.title or "", "bold"), "\n", snippet, "\n", (hit.url, "cyan"))
         table.add_row(when, hit.language or "?", hit.site or "", body)
     console.print(table)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
+from newsvault.cli_text import styled
 from newsvault.config import Settings
 from newsvault.services import sites
 from newsvault.services.crawls import create_job, run_job_here
@@ -54,7 +55,9 @@ def run_demo(settings: Settings, *, port: int | None, console: Console) -> JobSu
     except PortInUseError as exc:
         raise DemoError(str(exc)) from None
     with server:
-        console.print(f"Serving the sample news site at [cyan]{server.url}[/]")
+        console.print(
+            styled("Serving the sample news site at [cyan]{url}[/]", url=server.url, highlight=True)
+        )
         register_site(settings, sample_site_definition(server.url))
         job_id = create_job(settings, SITE_NAME)
         with crawl_progress(console, server.url) as report:

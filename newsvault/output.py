@@ -1,4 +1,8 @@
-"""How the command line shows things: rich tables for people, plain dicts for ``--format json``."""
+"""How the command line shows things: rich tables for people, plain dicts for ``--format json``.
+
+Page text (titles, paragraphs, URLs, error messages quoting them) goes to the console as plain
+strings or ``Text``, never as markup; our own styles are built with :func:`styled`.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsvault.cli_text import styled
 from storage.models import Article, Capture, Version
 
 if TYPE_CHECKING:
@@ -44,7 +50,8 @@ def article_dict(article: ArticleSummary) -> dict[str, Any]:
 
 def article_table(console: Console, found: list[ArticleSummary]) -> None:
     if not found:
-        console.print("No articles archived yet. Try [bold]newsvault demo[/].")
+        hint = styled("No articles archived yet. Try [bold]newsvault demo[/].", highlight=True)
+        console.print(hint)
         return
     table = Table(title=f"{len(found)} archived articles", show_lines=False)
     table.add_column("versions", justify="right")
@@ -109,15 +116,16 @@ def cluster_members(session: Session, article: Article) -> list[str]:
 
 def version_text(console: Console, document: dict[str, Any]) -> None:
     """A cleaned article for reading in a terminal; right-to-left text is left to the terminal."""
-    console.print(f"[bold]{document.get('title') or '(no title)'}[/]", highlight=False)
+    console.print(Text(document.get("title") or "(no title)", style="bold"))
     facts = [
         f"{key}: {document[key]}"
         for key in ("url", "language", "published", "captured_at", "version")
         if document.get(key) is not None
     ]
-    console.print("[dim]" + " · ".join(facts) + "[/]", highlight=False)
+    console.print(Text(" · ".join(facts), style="dim"))
     if document.get("cluster"):
-        console.print("[dim]same story at: " + ", ".join(document["cluster"]) + "[/]")
+        urls = ", ".join(document["cluster"])
+        console.print(styled("[dim]same story at: {urls}[/]", urls=urls, highlight=True))
     console.print()
     for paragraph in (document.get("text") or "").split("\n"):
         console.print(paragraph, highlight=False, soft_wrap=True)
@@ -142,12 +150,15 @@ def raw_capture(settings: Settings, capture: Capture, *, with_headers: bool) -> 
 @contextmanager
 def crawl_progress(console: Console, target: str) -> Iterator[Callable[[JobProgress], None]]:
     """A live status line while a crawl runs in its own process."""
-    with console.status(f"crawling {target}…") as status:
+    # A str status would be read as markup by rich's Spinner whatever the console says.
+    with console.status(Text(f"crawling {target}…")) as status:
 
         def report(progress: JobProgress) -> None:
             status.update(
-                f"crawling {target}: {progress.captures} captures archived, "
-                f"{progress.processed} processed, {progress.errors} fetch errors"
+                Text(
+                    f"crawling {target}: {progress.captures} captures archived, "
+                    f"{progress.processed} processed, {progress.errors} fetch errors"
+                )
             )
 
         yield report
@@ -179,21 +190,26 @@ def job_summary(console: Console, summary: JobSummary) -> None:
         table.add_column("title", overflow="fold")
         table.add_column("url", overflow="fold", style="cyan")
         marks = {
-            "new": "[green]new[/]",
-            "changed": "[yellow]changed[/]",
-            "unchanged": "[dim]same[/]",
+            "new": Text("new", style="green"),
+            "changed": Text("changed", style="yellow"),
+            "unchanged": Text("same", style="dim"),
         }
         for line in summary.articles_seen:
             table.add_row(marks[line.outcome], str(line.version), line.title or "", line.url)
         console.print(table)
     if summary.robots_refused:
         console.print(
-            f"[dim]{summary.robots_refused} links not fetched: robots.txt disallows them[/]"
+            styled(
+                "[dim]{count} links not fetched: robots.txt disallows them[/]",
+                count=summary.robots_refused,
+                highlight=True,
+            )
         )
     for error in summary.error_lines[:20]:
-        console.print(f"[red]•[/] {error}", highlight=False, soft_wrap=True)
+        console.print(styled("[red]•[/] {error}", error=error), soft_wrap=True)
     if len(summary.error_lines) > 20:
-        console.print(f"[red]… and {len(summary.error_lines) - 20} more[/]")
+        more = len(summary.error_lines) - 20
+        console.print(styled("[red]… and {more} more[/]", more=more, highlight=True))
 
 
 def next_steps(console: Console, summary: JobSummary, example: str | None = None) -> None:
@@ -201,7 +217,7 @@ def next_steps(console: Console, summary: JobSummary, example: str | None = None
     urls = [line.url for line in summary.articles_seen if line.language == "ar"]
     urls += [line.url for line in summary.articles_seen] + ["URL"]
     example = example or urls[0]
-    console.print("\n[bold]Next, try:[/]")
+    console.print(styled("\n[bold]Next, try:[/]", highlight=True))
     for command in (
         "newsvault articles",
         f"newsvault show {example}",
@@ -209,4 +225,4 @@ def next_steps(console: Console, summary: JobSummary, example: str | None = None
         f"newsvault show {example} --raw --headers",
         "newsvault demo   # again: a re-crawl, unchanged pages add no version",
     ):
-        console.print(f"  [cyan]{command}[/]", highlight=False, soft_wrap=True)
+        console.print(styled("  [cyan]{command}[/]", command=command), soft_wrap=True)
