@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from crawler.sink import ArchiveSink
     from crawler.sinkthread import SinkThread
 
-__all__ = ["CONTEXT_ATTR", "CrawlContext", "Validators", "context_of"]
+__all__ = ["CONTEXT_ATTR", "CrawlContext", "Validators", "context_of", "require_context"]
 
 CONTEXT_ATTR = "newsvault_context"
 
@@ -37,3 +37,13 @@ class CrawlContext:
 def context_of(crawler: Any) -> CrawlContext | None:
     context = getattr(crawler, CONTEXT_ATTR, None)
     return context if isinstance(context, CrawlContext) else None
+
+
+def require_context(crawler: Any) -> CrawlContext:
+    """The crawl's context, or Scrapy's NotConfigured: a component without one stays off."""
+    from scrapy.exceptions import NotConfigured
+
+    context = context_of(crawler)
+    if context is None:
+        raise NotConfigured("no archive sink for this crawl")
+    return context

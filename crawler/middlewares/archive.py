@@ -6,11 +6,11 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.task import LoopingCall
 
-from crawler.context import CrawlContext, context_of
+from crawler.context import CrawlContext, require_context
 from crawler.middlewares.common import build_fetch
 from crawler.sinkthread import SinkThread
 
@@ -47,10 +47,7 @@ class ArchiveMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        context = context_of(crawler)
-        if context is None:
-            raise NotConfigured("no archive sink for this crawl")
-        return cls(crawler, context)
+        return cls(crawler, require_context(crawler))
 
     def spider_opened(self, spider: Any = None) -> None:
         from twisted.internet import reactor

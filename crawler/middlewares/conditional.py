@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import NotConfigured
 
-from crawler.context import CrawlContext, context_of
+from crawler.context import CrawlContext, require_context
 from crawler.middlewares.common import request_kind
 from vocabulary.canonical import UnsupportedURL, canonicalize
 
@@ -35,10 +35,7 @@ class ConditionalRequestMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        context = context_of(crawler)
-        if context is None:
-            raise NotConfigured("no crawl context")
-        return cls(context)
+        return cls(require_context(crawler))
 
     def process_request(self, request: Request) -> None:
         if request.method != "GET" or request_kind(request) not in self.conditional_kinds:

@@ -10,12 +10,11 @@ from scrapy.exceptions import (
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
-    NotConfigured,
     ResponseDataLossError,
 )
 from twisted.internet import error as txerror
 
-from crawler.context import CrawlContext, context_of
+from crawler.context import CrawlContext, require_context
 from crawler.middlewares.common import RobotsDisallowed, TooLarge, record_failure, request_host
 from crawler.ssrf import SsrfRefused, refusal_for_host
 
@@ -66,10 +65,7 @@ class FetchFailureMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
-        context = context_of(crawler)
-        if context is None:
-            raise NotConfigured("no archive sink for this crawl")
-        return cls(crawler, context)
+        return cls(crawler, require_context(crawler))
 
     def process_exception(self, request: Request, exception: Exception) -> None:
         kind = classify_failure(exception, request)
