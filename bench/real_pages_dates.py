@@ -5,8 +5,9 @@ the page has no date); the annotated day is a true positive; any other day a fal
 
 newsvault's date is the ``published_day`` of its extract path (``decode_html`` then
 ``extract_article``): the day in the page's own offset (UTC when the string names none; the
-URL's day for a UTC timestamp one day off); a page it refuses as not an article has no date. "newsvault dates" is the date search alone
-(``processing.dates.page_dates``) on every page, refused or not.
+URL's day for a UTC timestamp one day off); a page it refuses as not an article has no date.
+"newsvault dates" is the date search alone (``processing.dates.page_dates``) on every page,
+refused or not.
 htmldate runs as in its own benchmark: ``find_date(html, original_date=True,
 extensive_search=True|False)`` on the page text, without the URL.
 """

@@ -119,7 +119,8 @@ def _parse(value: str) -> datetime | None:
 def _solar_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, int]]:
     import jdatetime
 
-    months = {name.replace("\u200c", " "): n for n, name in enumerate(jdatetime.date.j_months_fa, 1)}
+    names_fa = jdatetime.date.j_months_fa
+    months = {name.replace("\u200c", " "): n for n, name in enumerate(names_fa, 1)}
     names = "|".join(sorted(months, key=len, reverse=True))
     named = re.compile(rf"(?<!\d)(\d{{1,2}})\s*(?:ام\s*)?({names})\s*(?:ماه\s*)?،?\s*(\d{{4}})")
     numeric = re.compile(r"(?<!\d)(1[34]\d\d)\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})(?!\d)")
@@ -198,7 +199,7 @@ def _zone_name(name: str | None, offset: int | None) -> tzinfo | int | None:
     from dateparser.timezone_parser import pop_tz_offset_from_string
 
     _, zone = pop_tz_offset_from_string(f"x {name}")
-    return zone  # type: ignore[no-any-return]
+    return zone
 
 
 # Locales by the string's script: few, so that a wrong language cannot read a number as a month.

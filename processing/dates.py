@@ -93,7 +93,9 @@ class PageDate:
 
 # A time given in UTC ("...T02:18:11Z", "+00:00"): a server's clock, not the site's day.
 _UTC_STAMP_RE = re.compile(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]00:?00)$", re.IGNORECASE)
-_URL_DAY_RE = re.compile(r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|$)")
+_URL_DAY_RE = re.compile(
+    r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|$)"
+)
 
 
 def _url_day_near(day: date, urls: Sequence[str | None]) -> date | None:

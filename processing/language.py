@@ -127,9 +127,7 @@ def _ranked(text: str) -> list[tuple[str, float]]:
     return [(_ALIASES.get(code, code), float(p)) for code, p in ranked if code != "zxx"]
 
 
-def text_language(
-    text: str, script: str | None = None, guess: str | None = None
-) -> str | None:
+def text_language(text: str, script: str | None = None, guess: str | None = None) -> str | None:
     """The text's language: py3langid's when it is sure, else the letter-count guess.
 
     In the Arabic script the model's best Arabic-script language is taken (it tells ar, fa,
