@@ -90,27 +90,35 @@ class PageDate:
             day = _url_day_near(day, urls) or day
         return cls(raw, local.astimezone(UTC), local, day)
 
+    def with_raw(self, raw: str) -> PageDate:
+        return PageDate(raw, self.utc, self.local, self.day)
+
 
 # A time given in UTC ("...T02:18:11Z", "+00:00"): a server's clock, not the site's day.
 _UTC_STAMP_RE = re.compile(r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]00:?00)$", re.IGNORECASE)
+# /2020/02/17/, /2017/7/12/, /2020-02-17-title, /20200217/ in a path: the day a page was filed.
 _URL_DAY_RE = re.compile(
-    r"/((?:19|20)\d\d)[/-]?(0[1-9]|1[0-2])[/-]?(0[1-9]|[12]\d|3[01])(?=[/_.-]|$)"
+    r"/((?:19|20)\d\d)([/-])(0?[1-9]|1[0-2])\2(0?[1-9]|[12]\d|3[01])(?=[/_.-]|$)"
+    r"|/((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?=/)"
 )
+
+
+def url_day(urls: Sequence[str | None]) -> tuple[str, date] | None:
+    """(the date segment as written, its day) of the first URL whose path names a day."""
+    for url in urls:
+        for match in _URL_DAY_RE.finditer(url or ""):
+            groups = [g for i, g in enumerate(match.groups()) if g and i != 1]
+            try:
+                return match.group(0).strip("/"), date(*(int(g) for g in groups))
+            except ValueError:
+                continue
+    return None
 
 
 def _url_day_near(day: date, urls: Sequence[str | None]) -> date | None:
     """The day a URL names, when it is one day from `day` (the same instant, the site's day)."""
-    for url in urls:
-        match = _URL_DAY_RE.search(url or "")
-        if not match:
-            continue
-        try:
-            named = date(*(int(g) for g in match.groups()))
-        except ValueError:
-            continue
-        if abs((named - day).days) == 1:
-            return named
-    return None
+    found = url_day(urls)
+    return found[1] if found and abs((found[1] - day).days) == 1 else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,10 +147,16 @@ def published_date(
         *[tidy(v) for v in tree.xpath("//article//time/@datetime | //time[@pubdate]/@datetime")],
     ]
     raw = next((r for r in raws if r), None) or fallback.field("date")
-    if raw:
-        canonical = tree.xpath("string(//link[@rel='canonical']/@href)")
-        return PageDate.of(raw, (url, canonical, ld_text(ld.get("url"))))
-    return _visible_date(tree)
+    if not raw:
+        return _visible_date(tree)
+    urls = (url, tree.xpath("string(//link[@rel='canonical']/@href)"), ld_text(ld.get("url")))
+    found = PageDate.of(raw, urls)
+    filed = url_day(urls) if found.day else None
+    if filed and found.day and abs((filed[1] - found.day).days) > 1:
+        # The URL's day is fixed when the page is filed; a metadata date days or years away
+        # is a modification or a template's (htmldate also puts the URL first).
+        return PageDate.of(filed[1].isoformat()).with_raw(filed[0])
+    return found
 
 
 def modified_date(ld: dict[str, Any], meta: MetaTags) -> datetime | None:

@@ -164,8 +164,25 @@ def test_a_utc_timestamp_takes_the_site_day_its_url_names() -> None:
 
 
 def test_an_arabic_month_name_in_json_ld_is_read() -> None:
-    page = arabic_article_page(load_seed(), PageOptions(date_published="٢٣ مايو ٢٠٢١"))
+    page = arabic_article_page(load_seed(), PageOptions(date_published="١٥ مايو ٢٠٢١"))
     article = extract_article(page, "https://mena-news.example/a")
     assert isinstance(article, ExtractedArticle)
-    assert article.published_raw == "٢٣ مايو ٢٠٢١"
-    assert article.published == datetime(2021, 5, 23, tzinfo=UTC)
+    assert article.published_raw == "١٥ مايو ٢٠٢١"
+    assert article.published == datetime(2021, 5, 15, tzinfo=UTC)
+
+
+def test_the_url_day_wins_over_a_metadata_date_days_away() -> None:
+    html = (
+        "<html><head><meta property='article:published_time' content='2009-04-11 18:06:36'>"
+        "</head><body><article><h1>h</h1><p>text</p></article></body></html>"
+    )
+    url = "https://blog.example/2019/10/22/post/"
+    published, _ = page_dates(_tree(html), html, url)
+    assert published.raw == "2019/10/22"  # the string it came from, as written
+    assert published.utc == datetime(2019, 10, 22, tzinfo=UTC)
+    assert published.day == date(2019, 10, 22)
+    # the same day in the URL and the metadata: the metadata's time and offset are kept
+    same = html.replace("2009-04-11 18:06:36", "2019-10-22T18:06:36+02:00")
+    published, _ = page_dates(_tree(same), same, url)
+    assert published.raw == "2019-10-22T18:06:36+02:00"
+    assert published.utc == datetime(2019, 10, 22, 16, 6, 36, tzinfo=UTC)
