@@ -214,6 +214,7 @@ def date_details(pages: Sequence[dates_mod.DatePage]) -> list[dict[str, Any]]:
             "reference": p.case.date,
             "refused": p.refused,
             "raw": p.raw,
+            "search_raw": p.search_raw,
             "tools": {
                 name: {"date": t.date, "cpu_ms": round(t.cpu_ms, 2), "error": t.error}
                 for name, t in p.tools.items()

@@ -3,8 +3,11 @@
 Per page: no date found is a false negative (and also a true negative when the annotation says
 the page has no date); the annotated day is a true positive; any other day a false positive.
 
-newsvault's date is the ``published`` of its extract path (``decode_html`` then
-``extract_article``), as a UTC day; a page it refuses as not an article has no date.
+newsvault's date is the ``published_day`` of its extract path (``decode_html`` then
+``extract_article``): the day in the page's own offset (UTC when the string names none; the
+URL's day for a UTC timestamp one day off); a page it refuses as not an article has no date.
+"newsvault dates" is the date search alone (``processing.dates.page_dates``) on every page,
+refused or not.
 htmldate runs as in its own benchmark: ``find_date(html, original_date=True,
 extensive_search=True|False)`` on the page text, without the URL.
 """
@@ -19,9 +22,10 @@ from functools import partial
 from bench.real_pages_data import DateCase
 
 NEWSVAULT = "newsvault"
+NEWSVAULT_DATES = "newsvault dates"
 HTMLDATE_EXTENSIVE = "htmldate extensive"
 HTMLDATE_FAST = "htmldate fast"
-TOOLS = (NEWSVAULT, HTMLDATE_EXTENSIVE, HTMLDATE_FAST)
+TOOLS = (NEWSVAULT, NEWSVAULT_DATES, HTMLDATE_EXTENSIVE, HTMLDATE_FAST)
 
 
 def evaluate(result: str | None, reference: str | None) -> tuple[int, int, int, int]:
@@ -70,6 +74,7 @@ class DatePage:
     tools: dict[str, DateResult] = field(default_factory=dict)
     refused: str | None = None
     raw: str | None = None  # newsvault's published_raw
+    search_raw: str | None = None  # the raw string of the date search alone
 
 
 def as_text(body: bytes) -> str | bytes:
@@ -81,15 +86,29 @@ def as_text(body: bytes) -> str | bytes:
 
 
 def run_newsvault(body: bytes, url: str) -> tuple[str | None, str | None, str | None]:
-    """(UTC day or None, published_raw, refusal reason)."""
+    """(the page's local day or None, published_raw, refusal reason)."""
     from processing.decode import decode_html
     from processing.extract import NotAnArticle, extract_article
 
     result = extract_article(decode_html(body, None).text, url)
     if isinstance(result, NotAnArticle):
         return None, None, result.reason
-    day = result.published.date().isoformat() if result.published else None
+    day = result.published_day.isoformat() if result.published_day else None
     return day, result.published_raw, None
+
+
+def run_date_search(body: bytes, url: str) -> tuple[str | None, str | None]:
+    """(local day or None, raw string) from the date search alone, as the extractor parses."""
+    from processing.dates import page_dates
+    from processing.decode import decode_html
+    from processing.text import clean_source, parse_html
+
+    source = clean_source(decode_html(body, None).text)
+    tree = parse_html(source)
+    if tree is None:
+        return None, None
+    published, _ = page_dates(tree, source, url)
+    return (published.day.isoformat() if published.day else None), published.raw
 
 
 def _htmldate(extensive: bool) -> Callable[[str | bytes], str | None]:
@@ -113,6 +132,12 @@ def _timed(fn: Callable[[], object]) -> tuple[object, float, str | None]:
 def warm_up() -> None:
     page = b"<html><head><meta property='article:published_time' content='2020-01-02'></head>"
     run_newsvault(page + b"<body><p>x</p></body></html>", "http://localhost/")
+    run_date_search(page + b"<body><p>x</p></body></html>", "http://localhost/")
+    from processing.date_strings import parse_local
+    from processing.language import detect_language
+
+    parse_local("23 مايو 2021")  # dateparser's locale data, once
+    detect_language("the model is loaded once per process " * 3)
     for extensive in (True, False):
         _htmldate(extensive)(page.decode())
 
@@ -122,6 +147,9 @@ def run_page(case: DateCase, language: str, body: bytes) -> DatePage:
     value, cpu, error = _timed(lambda: run_newsvault(body, case.url))
     day, page.raw, page.refused = value if isinstance(value, tuple) else (None, None, None)
     page.tools[NEWSVAULT] = DateResult(day, evaluate(day, case.date), cpu, error)
+    value, cpu, error = _timed(lambda: run_date_search(body, case.url))
+    day, page.search_raw = value if isinstance(value, tuple) else (None, None)
+    page.tools[NEWSVAULT_DATES] = DateResult(day, evaluate(day, case.date), cpu, error)
     html = as_text(body)
     for name, extensive in ((HTMLDATE_EXTENSIVE, True), (HTMLDATE_FAST, False)):
         fn = _htmldate(extensive)

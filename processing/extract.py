@@ -9,7 +9,7 @@ The recipe, one module per step: parse (processing.text), read the page's metada
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import lxml.html
 from bs4 import BeautifulSoup
@@ -52,6 +52,9 @@ class ExtractedArticle:
     html: str  # sanitized (nh3) body HTML
     lead: str | None = None
     notes: tuple[str, ...] = ()
+    # The calendar day the page's readers saw (`processing.dates.PageDate.day`): `published`
+    # in the page's own offset; the original offset itself is `parse_local(published_raw)`.
+    published_day: date | None = None
 
     @property
     def text(self) -> str:
@@ -124,7 +127,7 @@ def _extract(
     if not title:
         return NotAnArticle("no headline found")
 
-    published_raw, published = published_date(tree, ld, meta, fallback, soup, sel.date)
+    published = published_date(tree, ld, meta, fallback, soup, sel.date, url)
     paragraphs = [b.text for b in blocks]
     language = page_language(tree, meta, hint, " ".join(paragraphs[:20]))
     top_image = metadata.top_image(ld, meta, fallback, url)
@@ -134,8 +137,9 @@ def _extract(
         paragraphs=paragraphs,
         language=language,
         authors=metadata.authors(ld, meta, fallback, soup, sel.author),
-        published=published,
-        published_raw=published_raw,
+        published=published.utc,
+        published_raw=published.raw,
+        published_day=published.day,
         modified=modified_date(ld, meta),
         canonical_url=metadata.canonical_url(tree, ld, meta, url),
         section=metadata.section(ld, meta, fallback),

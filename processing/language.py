@@ -1,4 +1,9 @@
-"""The article's language and text direction (pure; cheap letter counts, no models).
+"""The article's language and text direction (pure).
+
+The text's language comes from py3langid (its model ships in the package, about 140 languages;
+loaded once per process, on first use), checked against what the page declares. Letter counts
+give the script, which settles a declaration in the wrong script at no cost, and a guess when
+the text is too short for the model.
 
 `RTL_LANGUAGES` is the one list of right-to-left languages: the extractor's `<article dir>`
 and the web UI's direction both come from it.
@@ -7,7 +12,8 @@ and the web UI's direction both come from it.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import lxml.html
@@ -46,17 +52,112 @@ _LATIN_LETTER_RE = re.compile(r"[A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f]"
 def page_language(
     tree: lxml.html.HtmlElement, meta: MetaTags, hint: str | None, text: str
 ) -> str | None:
-    """The page's declared language unless the text's script contradicts it.
+    """The page's declared language unless the text contradicts it, else the text's language.
 
-    Order: <html lang>, content-language meta, the caller's hint; each checked against the
-    script of the extracted text, because templates keep lang="en" on translated pages."""
+    Declarations in order: <html lang>, content-language meta, og:locale; templates keep
+    lang="en" on translated pages, so each is checked against the text: a declaration in
+    another script loses to the text, and so does one the model confidently contradicts on a
+    text long enough to judge (close languages such as no/da or bs/hr aside; Latin and Arabic
+    script only). The caller's hint
+    (the site's configuration) is checked against the script only: the operator's word."""
     script, guess = script_language(text)
-    declared = [tree.get("lang"), meta.first("content-language", "language", "dc.language"), hint]
+    detected = text_language(text, script, guess)
+    declared = [
+        tree.get("lang"),
+        meta.first("content-language", "language", "dc.language"),
+        meta.first("og:locale"),
+    ]
     for candidate in declared:
         code = _primary_subtag(candidate)
         if code:
-            return code if _compatible(code, script) else guess
-    return guess
+            if not _compatible(code, script) or _contradicted(code, detected, script, text):
+                return detected or guess
+            return code
+    code = _primary_subtag(hint)
+    if code:
+        return code if _compatible(code, script) else detected or guess
+    return detected or guess
+
+
+# Codes the model gives that the archive files under a broader one.
+_ALIASES = {"ary": "ar", "arz": "ar", "nb": "no", "sdh": "ku", "uzs": "uz", "gug": "gn"}
+# Languages the model tells apart less surely than their writers do: a declaration among the
+# same group is never overruled.
+_CLOSE_GROUPS = (
+    frozenset({"no", "nb", "nn", "da"}),
+    frozenset({"bs", "hr", "sr", "sh", "me"}),
+    frozenset({"ms", "id"}),
+    frozenset({"gl", "pt"}),
+    frozenset({"ca", "oc", "es"}),
+    frozenset({"cs", "sk"}),
+    frozenset({"af", "nl"}),
+    frozenset({"lb", "de"}),
+    frozenset({"be", "ru", "uk"}),
+    frozenset({"mk", "bg"}),
+    frozenset({"zh", "wuu", "yue"}),
+    frozenset({"hi", "mr", "ne", "sa"}),
+    frozenset({"fa", "tg", "prs"}),
+    frozenset({"ar", "ary", "arz"}),
+)
+_SAMPLE_CHARS = 3000
+_MIN_LETTERS_TO_GUESS = 30  # no declaration: the model's answer on a sentence or more
+_MIN_LETTERS_TO_OVERRULE = 200  # a declaration loses only to a paragraph or more
+_MIN_CONFIDENCE = 0.9
+
+
+@cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def detect_language(text: str) -> tuple[str | None, float]:
+    """(py3langid's language for the text, its probability), or (None, 0.0) when the text has
+    too few letters to say."""
+    ranked = _ranked(text)
+    return ranked[0] if ranked else (None, 0.0)
+
+
+def _ranked(text: str) -> list[tuple[str, float]]:
+    sample = text[:_SAMPLE_CHARS]
+    if len(_LETTER_RE.findall(sample)) < _MIN_LETTERS_TO_GUESS:
+        return []
+    ranked = _identifier().rank(sample)
+    return [(_ALIASES.get(code, code), float(p)) for code, p in ranked if code != "zxx"]
+
+
+def text_language(text: str, script: str | None = None, guess: str | None = None) -> str | None:
+    """The text's language: py3langid's when it is sure, else the letter-count guess.
+
+    In the Arabic script the model's best Arabic-script language is taken (it tells ar, fa,
+    ur, ps, ku apart by words as well as by letters)."""
+    ranked = _ranked(text)
+    if not ranked:
+        return guess
+    if script == "arabic":
+        return next((c for c, _ in ranked if c in ARABIC_SCRIPT_LANGUAGES), guess)
+    code, probability = ranked[0]
+    return code if probability >= _MIN_CONFIDENCE else guess
+
+
+def _contradicted(declared: str, detected: str | None, script: str | None, text: str) -> bool:
+    """Whether a long enough text is, surely, in another language than the declared one.
+
+    Judged in the Latin and Arabic scripts only: in another script (Hebrew, Cyrillic, CJK)
+    a declaration is kept as it is."""
+    if script not in {"latin", "arabic"} or detected is None or detected == declared:
+        return False
+    if declared not in _labels():
+        return False
+    if any(declared in group and detected in group for group in _CLOSE_GROUPS):
+        return False
+    return len(_LETTER_RE.findall(text[:_SAMPLE_CHARS])) >= _MIN_LETTERS_TO_OVERRULE
+
+
+@cache
+def _labels() -> frozenset[str]:
+    return frozenset(_ALIASES.get(c, c) for c in _identifier().nb_classes)
 
 
 def _primary_subtag(value: str | None) -> str | None:
