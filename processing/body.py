@@ -17,7 +17,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -26,7 +26,7 @@ import trafilatura
 from bs4 import BeautifulSoup
 
 from processing.metadata import MetaTags, ld_text
-from processing.recognition import MIN_WORDS
+from processing.recognition import MIN_WORDS, BodyStats
 from processing.sanitize import sanitize_html
 from processing.text import SELECTOR_ERRORS, tidy, word_count
 
@@ -45,6 +45,8 @@ class Block:
     text: str
     inner: str  # inline HTML (escaped text, a/em/strong/br), sanitized again at render
     container: tuple[str, int] | None = None  # ("ul"|"ol"|"blockquote", group id)
+    link_words: int = 0  # words inside links (recognition: a listing's text is mostly links)
+    hrefs: tuple[str, ...] = ()  # the links' targets, as the page wrote them
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +125,15 @@ def _block(tag: str, element: Any, url: str, container: tuple[str, int] | None =
     text_parts: list[str] = []
     html_parts: list[str] = []
     _inline(element, url, text_parts, html_parts, top=True)
-    return Block(tag, tidy("".join(text_parts)), "".join(html_parts).strip(), container)
+    refs = [r for r in element.iter("ref")]
+    return Block(
+        tag,
+        tidy("".join(text_parts)),
+        "".join(html_parts).strip(),
+        container,
+        sum(word_count(" ".join(r.itertext())) for r in refs),
+        tuple(r.get("target") for r in refs if r.get("target")),
+    )
 
 
 def _inline(node: Any, url: str, text: list[str], out: list[str], *, top: bool = False) -> None:
@@ -177,7 +187,16 @@ def selector_blocks(soup: BeautifulSoup, selector: str, notes: list[str]) -> lis
                 br.replace_with(" ")
             text = tidy(paragraph.get_text())
             if text:
-                blocks.append(Block("p", text, paragraph.decode_contents().strip()))
+                links = paragraph.find_all("a")
+                blocks.append(
+                    Block(
+                        "p",
+                        text,
+                        paragraph.decode_contents().strip(),
+                        link_words=sum(word_count(a.get_text(" ")) for a in links),
+                        hrefs=tuple(str(a["href"]) for a in links if a.get("href")),
+                    )
+                )
     if not blocks:
         notes.append(f"body selector {selector!r} matched no paragraphs; used trafilatura")
         return None
@@ -196,7 +215,7 @@ def drop_title_blocks(blocks: list[Block], title: str | None) -> list[Block]:
         if title and block.text == title and (block.tag == "h1" or position < 3):
             continue
         if block.tag == "h1":
-            block = Block("h2", block.text, block.inner, block.container)
+            block = replace(block, tag="h2")
         kept.append(block)
     return kept
 
@@ -276,3 +295,14 @@ def render_body(
         parts.append(f"</{open_container[0]}>")
     parts.append("</article>")
     return sanitize_html("\n".join(parts), url)
+
+
+def body_stats(blocks: list[Block]) -> BodyStats:
+    """The body's size and link text, as recognition weighs them."""
+    return BodyStats(
+        words=sum(word_count(b.text) for b in blocks),
+        paragraphs=sum(1 for b in blocks if b.tag == "p" or b.tag == "li"),
+        link_words=sum(b.link_words for b in blocks),
+        hrefs=tuple(h for b in blocks for h in b.hrefs),
+        text=" ".join(b.text for b in blocks),
+    )

@@ -1,25 +1,74 @@
-"""Is this page an article? Each verdict is None (it is) or the reason why not (pure).
+"""Is this page an article, a listing, or something else? One verdict, with its reason (pure).
 
-`input_rejection` looks at the raw text before any parsing; `article_rejection` decides from
-what extraction found (the parsed page, its JSON-LD article and meta tags, the body's word
-count). The reason strings are stored with the capture, so they stay stable.
+`input_rejection` looks at the raw text before any parsing. `recognize` weighs what the page
+itself shows, markup being one signal among several and never the only one:
+
+- the crawl route: a capture reached through an article route (a site's article pattern, a
+  feed, a news sitemap) is an article unless it has no text, too little, or a paywall;
+- the extracted body: its words, paragraphs and how much of it is link text (judged on the
+  body, not the whole page, so a big navigation never makes an article a "link list");
+- the URL's shape within its site (`vocabulary.url_shape`): author, tag, section, search and
+  pagination URLs are listings when the page also links to many articles and has little prose
+  of its own, even when they carry article markup;
+- the links to same-site, article-shaped URLs (a page linking to many articles is a listing);
+- a date and the markup (JSON-LD article types, og:type, article:published_time).
+
+A paywall verdict needs evidence: ``isAccessibleForFree`` false or ``article:content_tier``
+locked, and a short visible body. The reason strings are stored with the capture and shown by
+``newsvault extract``, so they stay stable.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
 from processing.metadata import MetaTags
-from processing.text import word_count
+from processing.text import tidy, word_count
+from vocabulary.url_shape import url_shape
+
+Kind = Literal["article", "listing", "other"]
 
 MIN_WORDS = 40  # below this, without JSON-LD saying "article", it is a teaser or a stub
 _PAYWALL_MAX_WORDS = 150  # a paywalled page shows at most a teaser of about this size
 _LINK_LIST_RATIO = 0.5  # share of the page's words inside links on a section/index page
+_BODY_LINK_RATIO = 0.5  # share of the extracted body's words inside links on a listing
+_LISTING_LINKS = 8  # article links that make a listing-shaped URL a listing
+_LISTING_BODY_LINKS = 5  # ... or as many article links inside the extracted text itself
+_PROSE_WORDS = 300  # a listing-shaped URL with this much unlinked prose may be an article
+_WEBSITE_MAX_WORDS = 150  # og:type website, nothing else: an info page below this size
+_MAX_LINKS = 1500  # links looked at per page (cost bound on huge pages)
 # Characters no text page contains in bulk: C0/C1 controls and U+FFFD (undecodable bytes).
 _BINARY_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_ARTICLE_ROUTES = frozenset({"article"})
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The decision and its human-readable reason (stored with the capture)."""
+
+    is_article: bool
+    kind: Kind
+    reason: str
+
+
+@dataclass(frozen=True)
+class BodyStats:
+    """What the extracted body says: its size, its link text and where its links go."""
+
+    words: int
+    paragraphs: int
+    link_words: int = 0
+    hrefs: tuple[str, ...] = ()
+    text: str = ""  # the body's text, to find the page's link texts in it
+
+    @property
+    def link_density(self) -> float:
+        return self.link_words / self.words if self.words else 0.0
 
 
 def input_rejection(html: str) -> str | None:
@@ -37,43 +86,131 @@ def _looks_binary(text: str) -> bool:
     return len(_BINARY_RE.findall(head)) > max(8, len(head) // 20)
 
 
+@dataclass(frozen=True)
+class _Markup:
+    ld_types: tuple[str, ...]
+    og_type: str
+    published_time: bool
+    weak: bool  # <article> or itemprop=articleBody in the markup
+
+    @property
+    def strong(self) -> bool:
+        return bool(self.ld_types) or self.og_type == "article" or self.published_time
+
+    def describe(self) -> str:
+        if self.ld_types:
+            return f"JSON-LD {self.ld_types[0]}"
+        if self.og_type == "article":
+            return "og:type article"
+        if self.published_time:
+            return "article:published_time"
+        return "<article> markup" if self.weak else "no article markup"
+
+
+def recognize(
+    tree: lxml.html.HtmlElement,
+    ld: dict[str, Any],
+    meta: MetaTags,
+    body: BodyStats,
+    url: str,
+    *,
+    route: str | None = None,
+) -> Verdict:
+    """Article, listing or other, with the reason. The most telling evidence comes first.
+
+    ``route``: the capture's crawl kind ("article" for an article route or a site pattern,
+    "section"/"page"/... for exploration, None when unknown, as for ``newsvault extract``)."""
+    words = body.words
+    markup = _markup(tree, ld, meta)
+    if words == 0:
+        if _link_ratio(tree) >= _LINK_LIST_RATIO:
+            return Verdict(False, "listing", "link list, not an article")
+        return Verdict(False, "other", "no article text found")
+    if _paywalled(ld, meta) and words < _PAYWALL_MAX_WORDS:
+        return Verdict(False, "other", f"paywalled ({words} words visible)")
+    by_route = route in _ARTICLE_ROUTES
+    if not by_route:
+        listing = _listing_reason(tree, markup, body, url)
+        if listing:
+            return Verdict(False, "listing", listing)
+    if words < MIN_WORDS and not ld:
+        return Verdict(False, "other", f"too short to be an article ({words} words)")
+    shape = url_shape(url) if url else None
+    dated = _has_date(tree, ld, meta)
+    if not by_route and not (markup.strong or markup.weak or dated):
+        other = _other_reason(markup, body, shape, route)
+        if other:
+            return Verdict(False, "other", other)
+    return Verdict(True, "article", _article_reason(markup, body, shape, dated, by_route))
+
+
 def article_rejection(
     tree: lxml.html.HtmlElement,
     ld: dict[str, Any],
     meta: MetaTags,
     words: int,
     *,
-    require_markers: bool = False,
+    url: str = "",
+    route: str | None = None,
 ) -> str | None:
-    """Why this page is not an article, or None. Order matters: the most telling reason first.
+    """The reason this page is not an article, or None (`recognize` on a body of `words`)."""
+    verdict = recognize(tree, ld, meta, BodyStats(words, 1), url, route=route)
+    return None if verdict.is_article else verdict.reason
 
-    ``require_markers``: the page was not found through an article route, so only a page that
-    declares itself an article (JSON-LD article, og:type article, article:published_time)
-    passes."""
-    og_type = (meta.first("og:type") or "").lower()
-    strong = bool(ld) or og_type == "article" or bool(meta.first("article:published_time"))
-    if require_markers and not strong:
-        return "no article markers (JSON-LD article, og:type article) on a non-article route"
-    if _paywalled(ld, meta) and words < _PAYWALL_MAX_WORDS:
-        return f"paywalled ({words} words visible)"
-    if not strong and _link_ratio(tree) >= _LINK_LIST_RATIO:
+
+# --- listings -----------------------------------------------------------------------------------
+
+
+def _listing_reason(
+    tree: lxml.html.HtmlElement, markup: _Markup, body: BodyStats, url: str
+) -> str | None:
+    """Why this page is a listing, or None. Markup never saves a listing-shaped page."""
+    links = _article_links(tree, url)
+    # Links inside the body: those trafilatura kept as links, and the page's article links
+    # whose text the body holds (its fallback extractors flatten links into plain text).
+    in_body = {urljoin(url, h) for h in body.hrefs} & set(links)
+    linked = body.link_words
+    anchored = [(href, text) for href, text in links.items() if text and text in body.text]
+    if anchored:
+        in_body |= {href for href, _ in anchored}
+        linked = max(linked, sum(word_count(text) for _, text in anchored))
+    density = min(1.0, linked / body.words) if body.words else 0.0
+    shape = url_shape(url) if url else None
+    if shape and shape.role == "listing" and len(links) >= _LISTING_LINKS:
+        unlinked = body.words - linked
+        teasers = len(in_body) >= _LISTING_BODY_LINKS or density >= 0.3
+        if unlinked < _PROSE_WORDS or teasers:
+            return f"listing: {shape.reason} linking to {len(links)} articles"
+    if density >= _BODY_LINK_RATIO and len(in_body) >= _LISTING_BODY_LINKS:
+        share = round(100 * density)
+        return f"listing: {share}% of the text is links, to {len(in_body)} articles"
+    if body.words < MIN_WORDS and not markup.strong and _link_ratio(tree) >= _LINK_LIST_RATIO:
         return "link list, not an article"
-    if words == 0:
-        return "no article text found"
-    weak = tree.find(".//article") is not None or bool(tree.xpath("//*[@itemprop='articleBody']"))
-    if og_type == "website" and not (strong or weak):
-        return "og:type website and no article markers"
-    if words < MIN_WORDS and not ld:
-        return f"too short to be an article ({words} words)"
     return None
 
 
-def _paywalled(ld: dict[str, Any], meta: MetaTags) -> bool:
-    free = ld.get("isAccessibleForFree")
-    if free is False or (isinstance(free, str) and free.strip().lower() in {"false", "no"}):
-        return True
-    tier = (meta.first("article:content_tier") or "").lower()
-    return tier in {"locked", "metered"}
+def _article_links(tree: lxml.html.HtmlElement, url: str) -> dict[str, str]:
+    """Same-site links whose URL has an article's shape (the page itself excluded): the
+    absolute URL and its link text (kept when it has two words or more)."""
+    host = urlsplit(url).hostname if url else None
+    found: dict[str, str] = {}
+    for count, anchor in enumerate(tree.iter("a")):
+        if count >= _MAX_LINKS:
+            break
+        href = (anchor.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        try:
+            absolute = urljoin(url, href).split("#", 1)[0]
+            if host and urlsplit(absolute).hostname != host:
+                continue
+        except ValueError:
+            continue
+        if absolute == url or absolute in found or url_shape(absolute).role != "article":
+            continue
+        text = tidy(anchor.text_content())
+        found[absolute] = text if word_count(text) >= 2 else ""
+    return found
 
 
 def _link_ratio(tree: lxml.html.HtmlElement) -> float:
@@ -87,3 +224,63 @@ def _link_ratio(tree: lxml.html.HtmlElement) -> float:
     total = word_count(" ".join(visible))
     linked = word_count(" ".join(body.xpath(".//a//text()")))
     return linked / total if total else 0.0
+
+
+# --- other pages and articles -------------------------------------------------------------------
+
+
+def _other_reason(markup: _Markup, body: BodyStats, shape: Any, route: str | None) -> str | None:
+    """An unmarked, undated page that is not shaped like an article: an info page or a stub."""
+    if shape is not None and shape.role == "article":
+        return None
+    if markup.og_type == "website" and body.words < _WEBSITE_MAX_WORDS:
+        return f"not an article: og:type website, {body.words} words, no date or article markup"
+    if route is not None and body.words < _WEBSITE_MAX_WORDS:
+        return (
+            f"not an article: {body.words} words, no date or article markup, "
+            f"reached through a {route} route"
+        )
+    return None
+
+
+def _article_reason(
+    markup: _Markup, body: BodyStats, shape: Any, dated: bool, by_route: bool
+) -> str:
+    signals = [f"{body.words} words in {body.paragraphs} paragraphs", markup.describe()]
+    if dated:
+        signals.append("dated")
+    if by_route:
+        signals.append("reached through an article route")
+    elif shape is not None and shape.role == "article":
+        signals.append(f"URL: {shape.reason}")
+    return "article: " + ", ".join(signals)
+
+
+def _markup(tree: lxml.html.HtmlElement, ld: dict[str, Any], meta: MetaTags) -> _Markup:
+    kind = ld.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    ld_types = tuple(k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str))
+    if ld and not ld_types:
+        ld_types = ("Article",)
+    weak = tree.find(".//article") is not None or bool(tree.xpath("//*[@itemprop='articleBody']"))
+    return _Markup(
+        ld_types,
+        (meta.first("og:type") or "").lower(),
+        bool(meta.first("article:published_time")),
+        weak,
+    )
+
+
+def _has_date(tree: lxml.html.HtmlElement, ld: dict[str, Any], meta: MetaTags) -> bool:
+    """A publication date the page states (JSON-LD, meta, <time datetime>, itemprop)."""
+    if ld.get("datePublished") or meta.first("article:published_time", "datepublished"):
+        return True
+    return bool(tree.xpath("(//time[@datetime] | //*[@itemprop='datePublished'])[1]"))
+
+
+def _paywalled(ld: dict[str, Any], meta: MetaTags) -> bool:
+    """Evidence of a paywall: the page says it is not free (a metered tier is not evidence)."""
+    free = ld.get("isAccessibleForFree")
+    if free is False or (isinstance(free, str) and free.strip().lower() in {"false", "no"}):
+        return True
+    return (meta.first("article:content_tier") or "").lower() == "locked"

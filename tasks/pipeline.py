@@ -316,7 +316,7 @@ def extract_capture(
         url,
         selectors=selectors,
         language_hint=language_hint,
-        require_markers=kind != "article",
+        route=kind,
     )
 
 

@@ -17,25 +17,31 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 Role = Literal["article", "listing"]
 
-# Path segments that name a listing, in the languages the archive meets. Lower case.
-LISTING_SEGMENTS = frozenset(
-    {
-        # authors
+# Path segments that name a listing, in the languages the archive meets, by what they list.
+# Lower case.
+_LISTING_GROUPS: dict[str, frozenset[str]] = {
+    "an author page": frozenset({
         "author", "authors", "writer", "writers", "columnist", "columnists", "byline",
         "profile", "people", "staff", "contributors", "autor", "auteur", "yazar",
         "kuttab", "كتاب", "الكتاب", "كاتب", "نویسنده",
-        # tags and topics
+    }),
+    "a tag page": frozenset({
         "tag", "tags", "topic", "topics", "keyword", "keywords", "subject", "subjects",
         "theme", "themes", "thema", "themen", "etiket", "etiketler", "mot-cle",
         "وسم", "الوسوم", "موضوع", "مواضيع", "برچسب",
-        # sections
+    }),
+    "a section page": frozenset({
         "category", "categories", "section", "sections", "cat", "rubrik", "rubrique",
         "kategori", "قسم", "تصنيف", "دسته",
-        # search, archives, pagination, feeds
-        "search", "archive", "archives", "page", "pages", "feed", "rss", "latest",
-        "most-read", "most-popular", "index", "بحث", "أرشيف", "جستجو",
-    }
-)  # fmt: skip
+    }),
+    "a search page": frozenset({"search", "بحث", "جستجو"}),
+    "a paginated listing": frozenset({"page", "pages"}),
+    "an archive or feed": frozenset({
+        "archive", "archives", "feed", "rss", "latest", "most-read", "most-popular", "index",
+        "أرشيف",
+    }),
+}  # fmt: skip
+LISTING_SEGMENTS = frozenset().union(*_LISTING_GROUPS.values())
 _PAGINATION_KEYS = frozenset({"page", "pg", "paged", "offset", "start"})
 # Query keys that carry an article id (WordPress ?p=123, CMS ?id=, ?newsid=).
 _ID_KEYS = frozenset(
@@ -75,11 +81,12 @@ def url_shape(url: str) -> UrlShape:
     if not segments:
         return UrlShape("listing", "the site's home page")
     for segment in segments:
-        if _PAGE_SUFFIX.sub("", segment).lower() in LISTING_SEGMENTS:
-            return UrlShape("listing", f"a listing path (/{segment}/)")
+        name = _listing_name(_PAGE_SUFFIX.sub("", segment).lower())
+        if name:
+            return UrlShape("listing", f"{name} (/{segment}/...)")
     last = _PAGE_SUFFIX.sub("", segments[-1])
     if last.isdigit() and len(segments) >= 2 and segments[-2].lower() in {"page", "p"}:
-        return UrlShape("listing", "a paginated listing (/page/N)")
+        return UrlShape("listing", f"a paginated listing (/{segments[-2]}/{last})")
     words = [w for w in _WORD_SEPARATORS.split(last) if w]
     if len(words) >= _ARTICLE_SLUG_WORDS and not last.isdigit():
         return UrlShape("article", f"a headline slug ({len(words)} words)")
@@ -90,3 +97,10 @@ def url_shape(url: str) -> UrlShape:
     if len(segments) == 1 and not _PAGE_SUFFIX.search(segments[0]):
         return UrlShape("listing", f"a top-level section (/{segments[0]}/)")
     return UrlShape(None, "no telling shape")
+
+
+def _listing_name(segment: str) -> str | None:
+    for name, group in _LISTING_GROUPS.items():
+        if segment in group:
+            return name
+    return None
