@@ -35,6 +35,9 @@ _LEAD_CLASS_RE = re.compile(
     re.IGNORECASE,
 )
 _INLINE_TAGS = {"#b": "strong", "#i": "em", "#t": "em"}
+_THIN_SHARE = 0.5  # fast pass below this share of the page's paragraph words: try the rest
+_LONGER = 1.15  # the fallback's text wins when it is this much longer
+_TABLE_CELL_WORDS = 4  # mean words per filled cell from which a table holds prose
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,25 @@ def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
 def _trafilatura(tree: lxml.html.HtmlElement) -> Any:
     """trafilatura's Document for the main text, or None when it finds nothing (or trips).
 
-    Its own extractor runs first alone (`fast`): on article pages it is right and the
-    readability/jusText comparison costs about a third of the time. Only when that finds
-    less than an article's worth of text do we pay for the fallbacks."""
+    Its own extractor runs first alone (`fast`): on most article pages it is right and the
+    readability/jusText comparison costs about a third of the time. The fallbacks run only
+    when that pass looks thin: less than an article's worth of text, or much less than the
+    page's own paragraphs hold (a cheap count). Then the fuller result wins when it is
+    clearly longer, so the body is never much shorter than trafilatura's own best."""
     doc = _run_trafilatura(tree, fast=True)
-    if _doc_words(doc) >= MIN_WORDS:
+    words = _doc_words(doc)
+    if words >= MIN_WORDS and words >= _THIN_SHARE * _paragraph_words(tree):
         return doc
-    return _run_trafilatura(tree, fast=False) or doc
+    full = _run_trafilatura(tree, fast=False)
+    if full is None or (words >= MIN_WORDS and _doc_words(full) < _LONGER * words):
+        return doc or full
+    return full
+
+
+def _paragraph_words(tree: lxml.html.HtmlElement) -> int:
+    """Words in the page's <p> elements outside links: what an article's text is made of."""
+    texts = tree.xpath("//body//p//text()[not(ancestor::a)]")
+    return word_count(" ".join(texts))
 
 
 def _run_trafilatura(tree: lxml.html.HtmlElement, *, fast: bool) -> Any:
@@ -85,7 +100,7 @@ def _run_trafilatura(tree: lxml.html.HtmlElement, *, fast: bool) -> Any:
             url=None,
             fast=fast,
             include_comments=False,
-            include_tables=False,
+            include_tables=True,
             include_formatting=True,
             include_links=True,
             # Asked for separately, only when needed (processing.metadata.FallbackMetadata).
@@ -117,8 +132,32 @@ def _blocks_of(element: Any, index: int, url: str) -> Iterator[Block]:
         paragraphs = [child for child in element if child.tag == "p"]
         for paragraph in paragraphs or [element]:
             yield _block("p", paragraph, url, ("blockquote", index))
-    elif tag in {"p", "code"} or (tag and tag not in {"table", "graphic", "figure"}):
+    elif tag == "table":
+        yield from _table_blocks(element, url)
+    elif tag in {"p", "code"} or (tag and tag not in {"graphic", "figure"}):
         yield _block("p", element, url)
+
+
+def _table_blocks(table: Any, url: str) -> Iterator[Block]:
+    """A table that holds prose, one paragraph per row (cells joined by a space); a data
+    table (numbers, short labels) is left out, as before."""
+    rows = [[cell for cell in row if cell.tag == "cell"] for row in table.iter("row")]
+    cells = [word_count(" ".join(c.itertext())) for row in rows for c in row]
+    filled = [n for n in cells if n]
+    if not filled or sum(filled) / len(filled) < _TABLE_CELL_WORDS:
+        return
+    for row in rows:
+        parts = [_block("p", cell, url) for cell in row]
+        parts = [b for b in parts if b.text]
+        if parts:
+            yield Block(
+                "p",
+                " ".join(b.text for b in parts),
+                " ".join(b.inner for b in parts),
+                None,
+                sum(b.link_words for b in parts),
+                tuple(h for b in parts for h in b.hrefs),
+            )
 
 
 def _block(tag: str, element: Any, url: str, container: tuple[str, int] | None = None) -> Block:

@@ -34,11 +34,13 @@ from vocabulary.url_shape import url_shape
 Kind = Literal["article", "listing", "other"]
 
 MIN_WORDS = 40  # below this, without JSON-LD saying "article", it is a teaser or a stub
+_MIN_WORDS_BACKED = 15  # ... when the route, or an article URL with a date, says article
 _PAYWALL_MAX_WORDS = 150  # a paywalled page shows at most a teaser of about this size
 _LINK_LIST_RATIO = 0.5  # share of the page's words inside links on a section/index page
 _BODY_LINK_RATIO = 0.5  # share of the extracted body's words inside links on a listing
 _LISTING_LINKS = 8  # article links that make a listing-shaped URL a listing
 _LISTING_BODY_LINKS = 5  # ... or as many article links inside the extracted text itself
+_TEASER_LINK_RATIO = 0.3  # ... or whose text is this much links (headlines of teasers)
 _PROSE_WORDS = 300  # a listing-shaped URL with this much unlinked prose may be an article
 _WEBSITE_MAX_WORDS = 150  # og:type website, nothing else: an info page below this size
 _MAX_LINKS = 1500  # links looked at per page (cost bound on huge pages)
@@ -129,14 +131,17 @@ def recognize(
     if _paywalled(ld, meta) and words < _PAYWALL_MAX_WORDS:
         return Verdict(False, "other", f"paywalled ({words} words visible)")
     by_route = route in _ARTICLE_ROUTES
-    if not by_route:
-        listing = _listing_reason(tree, markup, body, url)
-        if listing:
-            return Verdict(False, "listing", listing)
-    if words < MIN_WORDS and not ld:
-        return Verdict(False, "other", f"too short to be an article ({words} words)")
     shape = url_shape(url) if url else None
     dated = _has_date(tree, ld, meta)
+    # A short text is still an article when everything else says so (a brief, a video page).
+    backed = by_route or (shape is not None and shape.role == "article" and (dated or ld))
+    min_words = _MIN_WORDS_BACKED if backed else MIN_WORDS
+    if not by_route:
+        listing = _listing_reason(tree, markup, body, url, min_words)
+        if listing:
+            return Verdict(False, "listing", listing)
+    if words < min_words and not ld:
+        return Verdict(False, "other", f"too short to be an article ({words} words)")
     if not by_route and not (markup.strong or markup.weak or dated):
         other = _other_reason(markup, body, shape, route)
         if other:
@@ -162,7 +167,7 @@ def article_rejection(
 
 
 def _listing_reason(
-    tree: lxml.html.HtmlElement, markup: _Markup, body: BodyStats, url: str
+    tree: lxml.html.HtmlElement, markup: _Markup, body: BodyStats, url: str, min_words: int
 ) -> str | None:
     """Why this page is a listing, or None. Markup never saves a listing-shaped page."""
     links = _article_links(tree, url)
@@ -176,15 +181,13 @@ def _listing_reason(
         linked = max(linked, sum(word_count(text) for _, text in anchored))
     density = min(1.0, linked / body.words) if body.words else 0.0
     shape = url_shape(url) if url else None
-    if shape and shape.role == "listing" and len(links) >= _LISTING_LINKS:
-        unlinked = body.words - linked
-        teasers = len(in_body) >= _LISTING_BODY_LINKS or density >= 0.3
-        if unlinked < _PROSE_WORDS or teasers:
+    if shape and shape.role == "listing" and not shape.weak and len(links) >= _LISTING_LINKS:
+        if body.words - linked < _PROSE_WORDS or density >= _TEASER_LINK_RATIO:
             return f"listing: {shape.reason} linking to {len(links)} articles"
     if density >= _BODY_LINK_RATIO and len(in_body) >= _LISTING_BODY_LINKS:
         share = round(100 * density)
         return f"listing: {share}% of the text is links, to {len(in_body)} articles"
-    if body.words < MIN_WORDS and not markup.strong and _link_ratio(tree) >= _LINK_LIST_RATIO:
+    if body.words < min_words and not markup.strong and _link_ratio(tree) >= _LINK_LIST_RATIO:
         return "link list, not an article"
     return None
 

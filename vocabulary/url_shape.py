@@ -35,7 +35,6 @@ _LISTING_GROUPS: dict[str, frozenset[str]] = {
         "kategori", "قسم", "تصنيف", "دسته",
     }),
     "a search page": frozenset({"search", "بحث", "جستجو"}),
-    "a paginated listing": frozenset({"page", "pages"}),
     "an archive or feed": frozenset({
         "archive", "archives", "feed", "rss", "latest", "most-read", "most-popular", "index",
         "أرشيف",
@@ -62,6 +61,7 @@ class UrlShape:
 
     role: Role | None
     reason: str
+    weak: bool = False  # a guess from the path alone (a one-segment path may be either)
 
 
 def url_shape(url: str) -> UrlShape:
@@ -80,10 +80,9 @@ def url_shape(url: str) -> UrlShape:
         return UrlShape("article", "an article id in the query")
     if not segments:
         return UrlShape("listing", "the site's home page")
-    for segment in segments:
-        name = _listing_name(_PAGE_SUFFIX.sub("", segment).lower())
-        if name:
-            return UrlShape("listing", f"{name} (/{segment}/...)")
+    named = _listing_named(segments)
+    if named:
+        return UrlShape("listing", named)
     last = _PAGE_SUFFIX.sub("", segments[-1])
     if last.isdigit() and len(segments) >= 2 and segments[-2].lower() in {"page", "p"}:
         return UrlShape("listing", f"a paginated listing (/{segments[-2]}/{last})")
@@ -95,8 +94,21 @@ def url_shape(url: str) -> UrlShape:
     if _DATE_PATH.search(parts.path) or _DATE_IN_SLUG.search(last):
         return UrlShape("article", "a date in the path")
     if len(segments) == 1 and not _PAGE_SUFFIX.search(segments[0]):
-        return UrlShape("listing", f"a top-level section (/{segments[0]}/)")
+        return UrlShape("listing", f"a top-level section (/{segments[0]}/)", weak=True)
     return UrlShape(None, "no telling shape")
+
+
+def _listing_named(segments: list[str]) -> str | None:
+    """A listing segment that ends the path or is followed by one name (``/tag/iran``,
+    ``/author/jane/page/2``); deeper paths under it (``/topics/climate/why-it-matters``) are
+    pages inside the topic, not its listing."""
+    if len(segments) >= 2 and segments[-2].lower() in {"page", "p"} and segments[-1].isdigit():
+        segments = segments[:-2]
+    for index, segment in enumerate(segments):
+        name = _listing_name(_PAGE_SUFFIX.sub("", segment).lower())
+        if name and len(segments) - index <= 2:
+            return f"{name} (/{segment}/...)"
+    return None
 
 
 def _listing_name(segment: str) -> str | None:
