@@ -53,6 +53,40 @@ class Block:
 
 
 # ---------------------------------------------------------------------------------------------
+# One-line boilerplate trafilatura keeps: "read also" teasers, sharing, comment and rating
+# widgets, subscription prompts (the languages of the real-page set). Only short blocks.
+
+_TEASER_RE = re.compile(
+    r"^(mira|mire|puedes ver|lea también|lea más|lee también|lee más|lea|ver también"
+    r"|te puede interesar|read more|read also|also read|see also|lesen sie auch"
+    r"|lesen sie mehr|auch interessant|mehr zum thema|weitere beiträge[^:]*|lire aussi"
+    r"|à lire aussi|a lire aussi|voir aussi|leggi anche|czytaj też|czytaj także"
+    r"|zobacz też|zobacz także)\s*[:：]",
+    re.IGNORECASE,
+)
+_WIDGET_LINES = frozenset(
+    {
+        "teilen sie dies mit", "teilen mit", "bewerten", "view comments", "wird geladen",
+        "zurück nach oben", "zurück zur listenansicht", "zurück zum newsroom",
+        "tipp favorisieren", "pour lire la suite", "pour accéder en illimité",
+        "contenido relacionado", "share this", "share on facebook", "share", "like this",
+        "gefällt mir", "loading", "lust auf mehr", "empfohlene beiträge", "kategorien",
+        "aufrufe", "telefon", "von",
+    }
+)  # fmt: skip
+_BOILERPLATE_MAX_WORDS = 25
+
+
+def is_boilerplate(text: str) -> bool:
+    """A short block that is a widget or a teaser, not article text."""
+    if word_count(text) > _BOILERPLATE_MAX_WORDS:
+        return False
+    if _TEASER_RE.match(text):
+        return True
+    return text.strip(" .:!?…").lower() in _WIDGET_LINES
+
+
+# ---------------------------------------------------------------------------------------------
 # trafilatura's main text
 
 
@@ -64,7 +98,7 @@ def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
     blocks: list[Block] = []
     for index, element in enumerate(body):
         blocks.extend(_blocks_of(element, index, url))
-    return [b for b in blocks if b.text]
+    return [b for b in blocks if b.text and not is_boilerplate(b.text)]
 
 
 def _trafilatura(tree: lxml.html.HtmlElement) -> Any:

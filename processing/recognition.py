@@ -21,15 +21,16 @@ locked, and a short visible body. The reason strings are stored with the capture
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import lxml.html
 
 from processing.metadata import MetaTags
 from processing.text import tidy, word_count
-from vocabulary.url_shape import url_shape
+from vocabulary.url_shape import UrlShape, url_shape
 
 Kind = Literal["article", "listing", "other"]
 
@@ -137,7 +138,7 @@ def recognize(
     backed = by_route or (shape is not None and shape.role == "article" and (dated or ld))
     min_words = _MIN_WORDS_BACKED if backed else MIN_WORDS
     if not by_route:
-        listing = _listing_reason(tree, markup, body, url, min_words)
+        listing = _listing_reason(tree, markup, body, url, shape, min_words)
         if listing:
             return Verdict(False, "listing", listing)
     if words < min_words and not ld:
@@ -167,53 +168,62 @@ def article_rejection(
 
 
 def _listing_reason(
-    tree: lxml.html.HtmlElement, markup: _Markup, body: BodyStats, url: str, min_words: int
+    tree: lxml.html.HtmlElement,
+    markup: _Markup,
+    body: BodyStats,
+    url: str,
+    shape: UrlShape | None,
+    min_words: int,
 ) -> str | None:
     """Why this page is a listing, or None. Markup never saves a listing-shaped page."""
-    links = _article_links(tree, url)
-    # Links inside the body: those trafilatura kept as links, and the page's article links
-    # whose text the body holds (its fallback extractors flatten links into plain text).
-    in_body = {urljoin(url, h) for h in body.hrefs} & set(links)
-    linked = body.link_words
-    anchored = [(href, text) for href, text in links.items() if text and text in body.text]
-    if anchored:
-        in_body |= {href for href, _ in anchored}
-        linked = max(linked, sum(word_count(text) for _, text in anchored))
+    links = _site_links(tree, url)
+    # Links inside the body: those trafilatura kept as links, and the page's links whose text
+    # the body holds (its fallback extractors flatten links into plain text).
+    anchored = [(href, text) for href, text in links if text and text in body.text]
+    linked = max(body.link_words, sum(word_count(text) for _, text in anchored))
     density = min(1.0, linked / body.words) if body.words else 0.0
-    shape = url_shape(url) if url else None
-    if shape and shape.role == "listing" and not shape.weak and len(links) >= _LISTING_LINKS:
-        if body.words - linked < _PROSE_WORDS or density >= _TEASER_LINK_RATIO:
-            return f"listing: {shape.reason} linking to {len(links)} articles"
-    if density >= _BODY_LINK_RATIO and len(in_body) >= _LISTING_BODY_LINKS:
-        share = round(100 * density)
-        return f"listing: {share}% of the text is links, to {len(in_body)} articles"
+    if shape and shape.role == "listing" and not shape.weak:
+        articles = _article_shaped(href for href, _ in links)
+        if len(articles) >= _LISTING_LINKS and (
+            body.words - linked < _PROSE_WORDS or density >= _TEASER_LINK_RATIO
+        ):
+            return f"listing: {shape.reason} linking to {len(articles)} articles"
+    # Markup does not save a listing-shaped URL (above), but it does save a link roundup.
+    if density >= _BODY_LINK_RATIO and not markup.strong:
+        in_body = _article_shaped([*body.hrefs, *(href for href, _ in anchored)])
+        if len(in_body) >= _LISTING_BODY_LINKS:
+            share = round(100 * density)
+            return f"listing: {share}% of the text is links, to {len(in_body)} articles"
     if body.words < min_words and not markup.strong and _link_ratio(tree) >= _LINK_LIST_RATIO:
         return "link list, not an article"
     return None
 
 
-def _article_links(tree: lxml.html.HtmlElement, url: str) -> dict[str, str]:
-    """Same-site links whose URL has an article's shape (the page itself excluded): the
-    absolute URL and its link text (kept when it has two words or more)."""
-    host = urlsplit(url).hostname if url else None
-    found: dict[str, str] = {}
+def _site_links(tree: lxml.html.HtmlElement, url: str) -> list[tuple[str, str]]:
+    """The page's same-site links (href without fragment, link text when it has two words or
+    more). Relative links are same-site; absolute ones are checked against the page's host."""
+    host = (urlsplit(url).hostname or "") if url else ""
+    found: list[tuple[str, str]] = []
     for count, anchor in enumerate(tree.iter("a")):
         if count >= _MAX_LINKS:
             break
-        href = (anchor.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:")):
+        href = (anchor.get("href") or "").strip().split("#", 1)[0]
+        if not href or href.startswith(("javascript:", "mailto:", "tel:")):
             continue
-        try:
-            absolute = urljoin(url, href).split("#", 1)[0]
-            if host and urlsplit(absolute).hostname != host:
+        if "//" in href[:8]:
+            try:
+                if (urlsplit(href).hostname or "") != host:
+                    continue
+            except ValueError:
                 continue
-        except ValueError:
-            continue
-        if absolute == url or absolute in found or url_shape(absolute).role != "article":
-            continue
         text = tidy(anchor.text_content())
-        found[absolute] = text if word_count(text) >= 2 else ""
+        found.append((href, text if " " in text else ""))
     return found
+
+
+def _article_shaped(hrefs: Iterable[str]) -> set[str]:
+    """The distinct links whose URL has an article's shape."""
+    return {h for h in set(hrefs) if url_shape(h).role == "article"}
 
 
 def _link_ratio(tree: lxml.html.HtmlElement) -> float:
@@ -232,7 +242,9 @@ def _link_ratio(tree: lxml.html.HtmlElement) -> float:
 # --- other pages and articles -------------------------------------------------------------------
 
 
-def _other_reason(markup: _Markup, body: BodyStats, shape: Any, route: str | None) -> str | None:
+def _other_reason(
+    markup: _Markup, body: BodyStats, shape: UrlShape | None, route: str | None
+) -> str | None:
     """An unmarked, undated page that is not shaped like an article: an info page or a stub."""
     if shape is not None and shape.role == "article":
         return None
@@ -247,7 +259,7 @@ def _other_reason(markup: _Markup, body: BodyStats, shape: Any, route: str | Non
 
 
 def _article_reason(
-    markup: _Markup, body: BodyStats, shape: Any, dated: bool, by_route: bool
+    markup: _Markup, body: BodyStats, shape: UrlShape | None, dated: bool, by_route: bool
 ) -> str:
     signals = [f"{body.words} words in {body.paragraphs} paragraphs", markup.describe()]
     if dated:

@@ -36,7 +36,7 @@ _LISTING_GROUPS: dict[str, frozenset[str]] = {
     }),
     "a search page": frozenset({"search", "بحث", "جستجو"}),
     "an archive or feed": frozenset({
-        "archive", "archives", "feed", "rss", "latest", "most-read", "most-popular", "index",
+        "archive", "archives", "feed", "rss", "latest", "most-read", "most-popular",
         "أرشيف",
     }),
 }  # fmt: skip
