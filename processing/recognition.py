@@ -36,6 +36,7 @@ Kind = Literal["article", "listing", "other"]
 
 MIN_WORDS = 40  # below this, without JSON-LD saying "article", it is a teaser or a stub
 _MIN_WORDS_BACKED = 15  # ... when the route, or an article URL with a date, says article
+_MIN_WORDS_ARTICLE_URL = 25  # ... when the URL alone has an article's shape
 _PAYWALL_MAX_WORDS = 150  # a paywalled page shows at most a teaser of about this size
 _LINK_LIST_RATIO = 0.5  # share of the page's words inside links on a section/index page
 _BODY_LINK_RATIO = 0.5  # share of the extracted body's words inside links on a listing
@@ -135,8 +136,11 @@ def recognize(
     shape = url_shape(url) if url else None
     dated = _has_date(tree, ld, meta)
     # A short text is still an article when everything else says so (a brief, a video page).
-    backed = by_route or (shape is not None and shape.role == "article" and (dated or ld))
-    min_words = _MIN_WORDS_BACKED if backed else MIN_WORDS
+    article_url = shape is not None and shape.role == "article"
+    if by_route or (article_url and (dated or markup.strong)):
+        min_words = _MIN_WORDS_BACKED
+    else:
+        min_words = _MIN_WORDS_ARTICLE_URL if article_url else MIN_WORDS
     if not by_route:
         listing = _listing_reason(tree, markup, body, url, shape, min_words)
         if listing:
