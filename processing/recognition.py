@@ -145,6 +145,8 @@ def recognize(
         listing = _listing_reason(tree, markup, body, url, shape, min_words)
         if listing:
             return Verdict(False, "listing", listing)
+    if _link_list(tree, markup, words, min_words):
+        return Verdict(False, "listing", "link list, not an article")
     if words < min_words and not ld:
         return Verdict(False, "other", f"too short to be an article ({words} words)")
     if not by_route and not (markup.strong or markup.weak or dated):
@@ -198,9 +200,12 @@ def _listing_reason(
         if len(in_body) >= _LISTING_BODY_LINKS:
             share = round(100 * density)
             return f"listing: {share}% of the text is links, to {len(in_body)} articles"
-    if body.words < min_words and not markup.strong and _link_ratio(tree) >= _LINK_LIST_RATIO:
-        return "link list, not an article"
     return None
+
+
+def _link_list(tree: lxml.html.HtmlElement, markup: _Markup, words: int, min_words: int) -> bool:
+    """Too little text of its own on a page made of links (whatever the route)."""
+    return words < min_words and not markup.strong and _link_ratio(tree) >= _LINK_LIST_RATIO
 
 
 def _site_links(tree: lxml.html.HtmlElement, url: str) -> list[tuple[str, str]]:
