@@ -17,7 +17,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urljoin
 
@@ -26,7 +26,7 @@ import trafilatura
 from bs4 import BeautifulSoup
 
 from processing.metadata import MetaTags, ld_text
-from processing.recognition import MIN_WORDS
+from processing.recognition import MIN_WORDS, BodyStats
 from processing.sanitize import sanitize_html
 from processing.text import SELECTOR_ERRORS, tidy, word_count
 
@@ -35,6 +35,9 @@ _LEAD_CLASS_RE = re.compile(
     re.IGNORECASE,
 )
 _INLINE_TAGS = {"#b": "strong", "#i": "em", "#t": "em"}
+_THIN_SHARE = 0.5  # fast pass below this share of the page's paragraph words: try the rest
+_LONGER = 1.15  # the fallback's text wins when it is this much longer
+_TABLE_CELL_WORDS = 4  # mean words per filled cell from which a table holds prose
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,42 @@ class Block:
     text: str
     inner: str  # inline HTML (escaped text, a/em/strong/br), sanitized again at render
     container: tuple[str, int] | None = None  # ("ul"|"ol"|"blockquote", group id)
+    link_words: int = 0  # words inside links (recognition: a listing's text is mostly links)
+    hrefs: tuple[str, ...] = ()  # the links' targets, as the page wrote them
+
+
+# ---------------------------------------------------------------------------------------------
+# One-line boilerplate trafilatura keeps: "read also" teasers, sharing, comment and rating
+# widgets, subscription prompts (the languages of the real-page set). Only short blocks.
+
+_TEASER_RE = re.compile(
+    r"^(mira|mire|puedes ver|lea también|lea más|lee también|lee más|lea|ver también"
+    r"|te puede interesar|read more|read also|also read|see also|lesen sie auch"
+    r"|lesen sie mehr|auch interessant|mehr zum thema|weitere beiträge[^:]*|lire aussi"
+    r"|à lire aussi|a lire aussi|voir aussi|leggi anche|czytaj też|czytaj także"
+    r"|zobacz też|zobacz także)\s*[:：]",
+    re.IGNORECASE,
+)
+_WIDGET_LINES = frozenset(
+    {
+        "teilen sie dies mit", "teilen mit", "bewerten", "view comments", "wird geladen",
+        "zurück nach oben", "zurück zur listenansicht", "zurück zum newsroom",
+        "tipp favorisieren", "pour lire la suite", "pour accéder en illimité",
+        "contenido relacionado", "share this", "share on facebook", "share", "like this",
+        "gefällt mir", "loading", "lust auf mehr", "empfohlene beiträge", "kategorien",
+        "aufrufe", "telefon", "von",
+    }
+)  # fmt: skip
+_BOILERPLATE_MAX_WORDS = 25
+
+
+def is_boilerplate(text: str) -> bool:
+    """A short block that is a widget or a teaser, not article text."""
+    if word_count(text) > _BOILERPLATE_MAX_WORDS:
+        return False
+    if _TEASER_RE.match(text):
+        return True
+    return text.strip(" .:!?…").lower() in _WIDGET_LINES
 
 
 # ---------------------------------------------------------------------------------------------
@@ -59,19 +98,31 @@ def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
     blocks: list[Block] = []
     for index, element in enumerate(body):
         blocks.extend(_blocks_of(element, index, url))
-    return [b for b in blocks if b.text]
+    return [b for b in blocks if b.text and not is_boilerplate(b.text)]
 
 
 def _trafilatura(tree: lxml.html.HtmlElement) -> Any:
     """trafilatura's Document for the main text, or None when it finds nothing (or trips).
 
-    Its own extractor runs first alone (`fast`): on article pages it is right and the
-    readability/jusText comparison costs about a third of the time. Only when that finds
-    less than an article's worth of text do we pay for the fallbacks."""
+    Its own extractor runs first alone (`fast`): on most article pages it is right and the
+    readability/jusText comparison costs about a third of the time. The fallbacks run only
+    when that pass looks thin: less than an article's worth of text, or much less than the
+    page's own paragraphs hold (a cheap count). Then the fuller result wins when it is
+    clearly longer, so the body is never much shorter than trafilatura's own best."""
     doc = _run_trafilatura(tree, fast=True)
-    if _doc_words(doc) >= MIN_WORDS:
+    words = _doc_words(doc)
+    if words >= MIN_WORDS and words >= _THIN_SHARE * _paragraph_words(tree):
         return doc
-    return _run_trafilatura(tree, fast=False) or doc
+    full = _run_trafilatura(tree, fast=False)
+    if full is None or (words >= MIN_WORDS and _doc_words(full) < _LONGER * words):
+        return doc or full
+    return full
+
+
+def _paragraph_words(tree: lxml.html.HtmlElement) -> int:
+    """Words in the page's <p> elements outside links: what an article's text is made of."""
+    texts = tree.xpath("//body//p//text()[not(ancestor::a)]")
+    return word_count(" ".join(texts))
 
 
 def _run_trafilatura(tree: lxml.html.HtmlElement, *, fast: bool) -> Any:
@@ -83,7 +134,7 @@ def _run_trafilatura(tree: lxml.html.HtmlElement, *, fast: bool) -> Any:
             url=None,
             fast=fast,
             include_comments=False,
-            include_tables=False,
+            include_tables=True,
             include_formatting=True,
             include_links=True,
             # Asked for separately, only when needed (processing.metadata.FallbackMetadata).
@@ -115,15 +166,47 @@ def _blocks_of(element: Any, index: int, url: str) -> Iterator[Block]:
         paragraphs = [child for child in element if child.tag == "p"]
         for paragraph in paragraphs or [element]:
             yield _block("p", paragraph, url, ("blockquote", index))
-    elif tag in {"p", "code"} or (tag and tag not in {"table", "graphic", "figure"}):
+    elif tag == "table":
+        yield from _table_blocks(element, url)
+    elif tag in {"p", "code"} or (tag and tag not in {"graphic", "figure"}):
         yield _block("p", element, url)
+
+
+def _table_blocks(table: Any, url: str) -> Iterator[Block]:
+    """A table that holds prose, one paragraph per row (cells joined by a space); a data
+    table (numbers, short labels) is left out, as before."""
+    rows = [[cell for cell in row if cell.tag == "cell"] for row in table.iter("row")]
+    cells = [word_count(" ".join(c.itertext())) for row in rows for c in row]
+    filled = [n for n in cells if n]
+    if not filled or sum(filled) / len(filled) < _TABLE_CELL_WORDS:
+        return
+    for row in rows:
+        parts = [_block("p", cell, url) for cell in row]
+        parts = [b for b in parts if b.text]
+        if parts:
+            yield Block(
+                "p",
+                " ".join(b.text for b in parts),
+                " ".join(b.inner for b in parts),
+                None,
+                sum(b.link_words for b in parts),
+                tuple(h for b in parts for h in b.hrefs),
+            )
 
 
 def _block(tag: str, element: Any, url: str, container: tuple[str, int] | None = None) -> Block:
     text_parts: list[str] = []
     html_parts: list[str] = []
     _inline(element, url, text_parts, html_parts, top=True)
-    return Block(tag, tidy("".join(text_parts)), "".join(html_parts).strip(), container)
+    refs = [r for r in element.iter("ref")]
+    return Block(
+        tag,
+        tidy("".join(text_parts)),
+        "".join(html_parts).strip(),
+        container,
+        sum(word_count(" ".join(r.itertext())) for r in refs),
+        tuple(r.get("target") for r in refs if r.get("target")),
+    )
 
 
 def _inline(node: Any, url: str, text: list[str], out: list[str], *, top: bool = False) -> None:
@@ -177,7 +260,16 @@ def selector_blocks(soup: BeautifulSoup, selector: str, notes: list[str]) -> lis
                 br.replace_with(" ")
             text = tidy(paragraph.get_text())
             if text:
-                blocks.append(Block("p", text, paragraph.decode_contents().strip()))
+                links = paragraph.find_all("a")
+                blocks.append(
+                    Block(
+                        "p",
+                        text,
+                        paragraph.decode_contents().strip(),
+                        link_words=sum(word_count(a.get_text(" ")) for a in links),
+                        hrefs=tuple(str(a["href"]) for a in links if a.get("href")),
+                    )
+                )
     if not blocks:
         notes.append(f"body selector {selector!r} matched no paragraphs; used trafilatura")
         return None
@@ -196,7 +288,7 @@ def drop_title_blocks(blocks: list[Block], title: str | None) -> list[Block]:
         if title and block.text == title and (block.tag == "h1" or position < 3):
             continue
         if block.tag == "h1":
-            block = Block("h2", block.text, block.inner, block.container)
+            block = replace(block, tag="h2")
         kept.append(block)
     return kept
 
@@ -276,3 +368,14 @@ def render_body(
         parts.append(f"</{open_container[0]}>")
     parts.append("</article>")
     return sanitize_html("\n".join(parts), url)
+
+
+def body_stats(blocks: list[Block]) -> BodyStats:
+    """The body's size and link text, as recognition weighs them."""
+    return BodyStats(
+        words=sum(word_count(b.text) for b in blocks),
+        paragraphs=sum(1 for b in blocks if b.tag == "p" or b.tag == "li"),
+        link_words=sum(b.link_words for b in blocks),
+        hrefs=tuple(h for b in blocks for h in b.hrefs),
+        text=" ".join(b.text for b in blocks),
+    )

@@ -17,8 +17,8 @@ from bs4 import BeautifulSoup
 from processing import body, metadata
 from processing.dates import modified_date, published_date
 from processing.language import page_direction, page_language
-from processing.recognition import article_rejection, input_rejection
-from processing.text import clean_source, parse_html, word_count
+from processing.recognition import input_rejection, recognize
+from processing.text import clean_source, parse_html
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,7 @@ class ExtractedArticle:
     # The calendar day the page's readers saw (`processing.dates.PageDate.day`): `published`
     # in the page's own offset; the original offset itself is `parse_local(published_raw)`.
     published_day: date | None = None
+    recognition: str = ""  # why this page was taken as an article (processing.recognition)
 
     @property
     def text(self) -> str:
@@ -72,14 +73,14 @@ def extract_article(
     *,
     selectors: Selectors | None = None,
     language_hint: str | None = None,
-    require_markers: bool = False,
+    route: str | None = None,
 ) -> ExtractedArticle | NotAnArticle:
     """Extract the article from one decoded page; a `NotAnArticle` says why not.
 
-    ``require_markers``: the page was not found through an article route (URL pattern, feed,
-    news sitemap), so only a page that declares itself an article (JSON-LD article type,
-    ``og:type`` article, ``article:published_time``) is taken as one; section and info pages
-    full of prose would otherwise pass as articles.
+    ``route``: how the crawler reached the page (the capture's kind: "article" for a site's
+    article pattern, a feed or a news sitemap; "section", "page", ... for exploration; None
+    when unknown). Recognition (processing.recognition) weighs it with the page's own signals;
+    an article route wins over the URL's shape and the link graph.
     """
     rejection = input_rejection(html)
     if rejection:
@@ -89,7 +90,7 @@ def extract_article(
     if tree is None:
         return NotAnArticle("no article text found (unparseable HTML)")
     try:
-        return _extract(source, tree, url, selectors or Selectors(), language_hint, require_markers)
+        return _extract(source, tree, url, selectors or Selectors(), language_hint, route)
     except Exception as exc:
         # The "never raises" boundary: hostile pages reach corners of lxml, bs4 and odd
         # JSON-LD shapes; the worker records the reason (with the error) instead of crashing.
@@ -102,7 +103,7 @@ def _extract(
     url: str,
     sel: Selectors,
     hint: str | None,
-    require_markers: bool,
+    route: str | None,
 ) -> ExtractedArticle | NotAnArticle:
     meta = metadata.MetaTags.from_tree(tree)
     ld = metadata.json_ld_article(tree)
@@ -120,10 +121,9 @@ def _extract(
     blocks = body.drop_title_blocks(blocks, title)
     blocks, lead = body.split_lead(blocks, tree, ld, meta)
 
-    words = sum(word_count(b.text) for b in blocks)
-    rejection = article_rejection(tree, ld, meta, words, require_markers=require_markers)
-    if rejection:
-        return NotAnArticle(rejection)
+    verdict = recognize(tree, ld, meta, body.body_stats(blocks), url, route=route)
+    if not verdict.is_article:
+        return NotAnArticle(verdict.reason)
     if not title:
         return NotAnArticle("no headline found")
 
@@ -149,4 +149,5 @@ def _extract(
         html=body.render_body(blocks, language, direction, top_image, title, url),
         lead=lead,
         notes=tuple(notes),
+        recognition=verdict.reason,
     )

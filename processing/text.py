@@ -11,6 +11,10 @@ from soupsieve import SelectorSyntaxError
 
 _WS_RE = re.compile(r"\s+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Han, kana, hangul: scripts written without spaces between words.
+_CJK_CLASS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_CJK_RE = re.compile(f"[{_CJK_CLASS}]+")
+_CJK_ANY = re.compile(f"[{_CJK_CLASS}]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 # What a bad site CSS selector raises in bs4/soupsieve: it must never stop an extraction.
@@ -32,7 +36,14 @@ def tidy(text: str) -> str:
 
 
 def word_count(text: str) -> int:
-    return len(text.split())
+    """Words as spaces separate them; in Chinese, Japanese and Korean (no spaces between
+    words) every two characters count as one word, about their average word length."""
+    tokens = text.split()
+    cjk = sum(len(m) for m in _CJK_RE.findall(text)) if _CJK_ANY.search(text) else 0
+    if not cjk:
+        return len(tokens)
+    spaced = sum(1 for t in tokens if not _CJK_ANY.search(t))
+    return spaced + max(1, cjk // 2)
 
 
 def clean_source(html: str) -> str:

@@ -163,5 +163,5 @@ def extract_capture(
         url,
         selectors=selectors,
         language_hint=language_hint,
-        require_markers=kind != "article",
+        route=kind,
     )

@@ -176,15 +176,16 @@ def test_description_repeating_the_first_body_paragraph_stays_in_the_body() -> N
 # --- not articles -------------------------------------------------------------------------------
 
 
-def test_section_page_is_a_link_list() -> None:
+def test_section_page_is_a_listing() -> None:
     assert _rejected(section_page(), "https://mena-news.example/ar/section/3") == (
-        "link list, not an article"
+        "listing: a section page (/section/...) linking to 40 articles"
     )
 
 
-def test_section_page_without_og_tags_is_still_a_link_list() -> None:
+def test_section_page_without_og_tags_under_an_article_url_is_still_a_listing() -> None:
+    # The URL looks like an article's; the page's own text (mostly its links) decides.
     page = re.sub(r"<meta property=[^>]*>", "", section_page())
-    assert _rejected(page) == "link list, not an article"
+    assert re.fullmatch(r"listing: \d+% of the text is links, to 40 articles", _rejected(page))
 
 
 def test_website_page_without_article_markers() -> None:
@@ -193,7 +194,9 @@ def test_website_page_without_article_markers() -> None:
         '<html lang="en"><head><meta property="og:type" content="website">'
         f"<title>About us</title></head><body><h1>About us</h1><p>{text}</p></body></html>"
     )
-    assert _rejected(page) == "og:type website and no article markers"
+    assert _rejected(page, "https://daily.example/about") == (
+        "not an article: og:type website, 56 words, no date or article markup"
+    )
 
 
 @pytest.mark.parametrize("page", ["", "   \n", "<html><head></head><body></body></html>"])

@@ -17,25 +17,30 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 Role = Literal["article", "listing"]
 
-# Path segments that name a listing, in the languages the archive meets. Lower case.
-LISTING_SEGMENTS = frozenset(
-    {
-        # authors
+# Path segments that name a listing, in the languages the archive meets, by what they list.
+# Lower case.
+_LISTING_GROUPS: dict[str, frozenset[str]] = {
+    "an author page": frozenset({
         "author", "authors", "writer", "writers", "columnist", "columnists", "byline",
         "profile", "people", "staff", "contributors", "autor", "auteur", "yazar",
         "kuttab", "كتاب", "الكتاب", "كاتب", "نویسنده",
-        # tags and topics
+    }),
+    "a tag page": frozenset({
         "tag", "tags", "topic", "topics", "keyword", "keywords", "subject", "subjects",
         "theme", "themes", "thema", "themen", "etiket", "etiketler", "mot-cle",
         "وسم", "الوسوم", "موضوع", "مواضيع", "برچسب",
-        # sections
+    }),
+    "a section page": frozenset({
         "category", "categories", "section", "sections", "cat", "rubrik", "rubrique",
         "kategori", "قسم", "تصنيف", "دسته",
-        # search, archives, pagination, feeds
-        "search", "archive", "archives", "page", "pages", "feed", "rss", "latest",
-        "most-read", "most-popular", "index", "بحث", "أرشيف", "جستجو",
-    }
-)  # fmt: skip
+    }),
+    "a search page": frozenset({"search", "بحث", "جستجو"}),
+    "an archive or feed": frozenset({
+        "archive", "archives", "feed", "rss", "latest", "most-read", "most-popular",
+        "أرشيف",
+    }),
+}  # fmt: skip
+LISTING_SEGMENTS = frozenset().union(*_LISTING_GROUPS.values())
 _PAGINATION_KEYS = frozenset({"page", "pg", "paged", "offset", "start"})
 # Query keys that carry an article id (WordPress ?p=123, CMS ?id=, ?newsid=).
 _ID_KEYS = frozenset(
@@ -56,6 +61,7 @@ class UrlShape:
 
     role: Role | None
     reason: str
+    weak: bool = False  # a guess from the path alone (a one-segment path may be either)
 
 
 def url_shape(url: str) -> UrlShape:
@@ -74,12 +80,12 @@ def url_shape(url: str) -> UrlShape:
         return UrlShape("article", "an article id in the query")
     if not segments:
         return UrlShape("listing", "the site's home page")
-    for segment in segments:
-        if _PAGE_SUFFIX.sub("", segment).lower() in LISTING_SEGMENTS:
-            return UrlShape("listing", f"a listing path (/{segment}/)")
+    named = _listing_named(segments)
+    if named:
+        return UrlShape("listing", named)
     last = _PAGE_SUFFIX.sub("", segments[-1])
     if last.isdigit() and len(segments) >= 2 and segments[-2].lower() in {"page", "p"}:
-        return UrlShape("listing", "a paginated listing (/page/N)")
+        return UrlShape("listing", f"a paginated listing (/{segments[-2]}/{last})")
     words = [w for w in _WORD_SEPARATORS.split(last) if w]
     if len(words) >= _ARTICLE_SLUG_WORDS and not last.isdigit():
         return UrlShape("article", f"a headline slug ({len(words)} words)")
@@ -88,5 +94,25 @@ def url_shape(url: str) -> UrlShape:
     if _DATE_PATH.search(parts.path) or _DATE_IN_SLUG.search(last):
         return UrlShape("article", "a date in the path")
     if len(segments) == 1 and not _PAGE_SUFFIX.search(segments[0]):
-        return UrlShape("listing", f"a top-level section (/{segments[0]}/)")
+        return UrlShape("listing", f"a top-level section (/{segments[0]}/)", weak=True)
     return UrlShape(None, "no telling shape")
+
+
+def _listing_named(segments: list[str]) -> str | None:
+    """A listing segment that ends the path or is followed by one name (``/tag/iran``,
+    ``/author/jane/page/2``); deeper paths under it (``/topics/climate/why-it-matters``) are
+    pages inside the topic, not its listing."""
+    if len(segments) >= 2 and segments[-2].lower() in {"page", "p"} and segments[-1].isdigit():
+        segments = segments[:-2]
+    for index, segment in enumerate(segments):
+        name = _listing_name(_PAGE_SUFFIX.sub("", segment).lower())
+        if name and len(segments) - index <= 2:
+            return f"{name} (/{segment}/...)"
+    return None
+
+
+def _listing_name(segment: str) -> str | None:
+    for name, group in _LISTING_GROUPS.items():
+        if segment in group:
+            return name
+    return None
