@@ -38,3 +38,8 @@ def version_document(version: Version | Mapping[str, Any], article_url: str) -> 
         "meta": version["meta"],
         "html": version["html"],
     }
+
+
+def version_note(number: int, recognition: str = "") -> str:
+    """The note a capture that became version ``number`` carries: the number and the reason."""
+    return f"version {number}: {recognition}" if recognition else f"version {number}"

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from storage.archive import mime_type, processing_plan
+from storage.documents import version_note
 from storage.warc import IndexedRecord, VerifyProblem, iter_records
 from storage.warc_files import OPEN_SUFFIX, WARC_SUFFIX
 from storage.warc_records import KIND_HEADER
@@ -84,6 +85,7 @@ class ScannedConversion:
     url: str
     number: int
     content_hash: str
+    recognition: str = ""  # why processing took the page as an article
     id: int = 0  # the version id it becomes
 
 
@@ -213,6 +215,7 @@ def _conversion(record: IndexedRecord, warc_name: str) -> ScannedConversion | No
             url=document["url"],
             number=int(document["version"]),
             content_hash=document["content_hash"],
+            recognition=str((document.get("meta") or {}).get("recognition") or ""),
         )
     except (ValueError, KeyError, TypeError, AssertionError) as exc:
         log.warning("%s@%s: unreadable conversion record: %s", warc_name, record.offset, exc)
@@ -280,7 +283,7 @@ def link_versions(
     for conv in conversions:
         cap = by_record[conv.refers_to]
         cap.version_id, cap.kind = conv.id, cap.recorded_kind or "article"
-        cap.state, cap.note = "done", f"version {conv.number}"
+        cap.state, cap.note = "done", version_note(conv.number, conv.recognition)
 
 
 def _revisit_fields(cap: ScannedCapture, original: ScannedCapture | None) -> None:

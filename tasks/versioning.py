@@ -25,7 +25,7 @@ from processing.diff import word_diff
 from processing.extract import ExtractedArticle
 from storage.archive import sync_version_records, write_version_record
 from storage.db import session_scope
-from storage.documents import version_document
+from storage.documents import version_document, version_note
 from storage.models import Article, Capture, Version
 from storage.search import index_documents
 from tasks.batch import Cleaned, Outcome, PendingCapture, Prepared, Rejected, Revisit
@@ -329,7 +329,8 @@ def _insert_versions(session: Session, writes: _Writes, index: LshIndex) -> None
         planned.version_id = version_id
         current[planned.article.id] = planned  # the last of an article's versions wins
         number = planned.values["number"]
-        note = f"version {number}{planned.item.charset_note}"
+        note = version_note(number, planned.item.extracted.recognition)
+        note += planned.item.charset_note
         writes.mark(planned.capture.id, "done", note, version_id)
         writes.documents.append((version_id, planned.article.id, planned.item.key))
     for capture_id, note, planned in writes.unchanged_from_planned:
@@ -369,6 +370,9 @@ def _metadata(extracted: ExtractedArticle) -> dict[str, Any]:
         "tags": list(extracted.tags),
         "top_image": extracted.top_image,
         "site_name": extracted.site_name,
+        # Why the page was taken as an article: kept with the version (and in its WARC
+        # conversion record, so a reindex shows the same reason).
+        "recognition": extracted.recognition,
     }
 
 

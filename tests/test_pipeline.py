@@ -86,6 +86,11 @@ def test_seed_article_is_stored_exactly(settings: Settings) -> None:
         assert version.warc_name is not None and version.warc_offset is not None
         record = read_record(settings.warc_dir, version.warc_name, version.warc_offset)
         assert lines[0] in record.payload.decode("utf-8")
+        # Why the page was taken as an article is kept on the capture and the version.
+        capture = session.scalars(select(Capture).where(Capture.kind == "article")).one()
+        reason = version.meta["recognition"]
+        assert reason.startswith("article: ")
+        assert capture.process_note == f"version 1: {reason}"
 
 
 def test_republished_copy_joins_a_cluster_and_unrelated_does_not(settings: Settings) -> None:
