@@ -238,9 +238,13 @@ def worker(
     from tasks.celery_app import app as celery_app
 
     if "process" in queues.split(","):
-        # Loaded before the pool forks (trafilatura, lxml, numpy...): every child, and every
-        # child that replaces one, starts warm instead of importing during its first task.
+        # Loaded before the pool forks (trafilatura, lxml, numpy, the language model...):
+        # every child, and every child that replaces one, starts warm instead of loading
+        # them during its first task.
         import tasks.pipeline  # noqa: F401
+        from processing.language import load_model
+
+        load_model()
 
     became_ready: list[bool] = []
     worker_ready.connect(lambda **_: became_ready.append(True), weak=False)

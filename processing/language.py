@@ -112,6 +112,12 @@ def _identifier() -> Any:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
+def load_model() -> None:
+    """Load py3langid's model now (about 3 s) rather than on the first page: a worker calls
+    this before forking its pool, so every child starts with it."""
+    _identifier()
+
+
 def detect_language(text: str) -> tuple[str | None, float]:
     """(py3langid's language for the text, its probability), or (None, 0.0) when the text has
     too few letters to say."""
