@@ -41,6 +41,8 @@ _LATIN_ONLY_RE = re.compile(r"^[\x00-\x7f\u00a0-\u024f]*$")
 _ARABIC_SCRIPT_RE = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+# 2020年07月12日 (Chinese, Japanese), 2020년 7월 12일 (Korean): year, month, day marked.
+_CJK_DATE_RE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일号]?")
 _SOLAR_YEARS = range(1300, 1500)  # Solar Hijri years of the web; Gregorian years never look so
 
 
@@ -102,6 +104,12 @@ def _parse(value: str) -> datetime | None:
             return email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
+    cjk = _CJK_DATE_RE.search(value)
+    if cjk:
+        year, month, day = (int(g) for g in cjk.groups())
+        clock = _TIME_RE.search(value, cjk.end())
+        hour, minute = (int(clock.group(1)), int(clock.group(2))) if clock else (0, 0)
+        return datetime(year, month, day, hour, minute) if hour < 24 and minute < 60 else None
     solar = solar_hijri(value)
     if solar is not None:
         return solar
