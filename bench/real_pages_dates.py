@@ -4,8 +4,10 @@ Per page: no date found is a false negative (and also a true negative when the a
 the page has no date); the annotated day is a true positive; any other day a false positive.
 
 newsvault's date is the ``published_day`` of its extract path (``decode_html`` then
-``extract_article``): the day in the page's own offset (UTC when the string names none; the
-URL's day for a UTC timestamp one day off); a page it refuses as not an article has no date.
+``extract_article``): the day in the page's own offset (UTC when the string names none; for
+a UTC timestamp, the day of the same instant in another of the page's date strings with the
+site's offset, else the URL's day when one day off); a page it refuses as not an article has
+no date.
 "newsvault dates" is the date search alone (``processing.dates.page_dates``) on every page,
 refused or not.
 htmldate runs as in its own benchmark: ``find_date(html, original_date=True,

@@ -34,12 +34,15 @@ _DIGIT_RE = re.compile(r"\d")
 _ISO_PREFIX_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
-# 25.01.2022, 01-11-2023: written day first wherever these forms are used (slashes vary).
-_DOTTED_DAY_FIRST_RE = re.compile(r"\b\d{1,2}([.-])\d{1,2}\1\d{4}\b")
+# 25.01.2022, 01-11-2023, 04.05.20: written day first wherever these forms are used (slashes
+# vary).
+_DOTTED_DAY_FIRST_RE = re.compile(r"\b\d{1,2}([.-])\d{1,2}\1\d{4}\b|\b\d{1,2}\.\d{1,2}\.\d\d\b")
 _LATIN_ONLY_RE = re.compile(r"^[\x00-\x7f\u00a0-\u024f]*$")
 _ARABIC_SCRIPT_RE = re.compile(r"[\u0600-\u06ff\u0750-\u077f]")
 _CYRILLIC_RE = re.compile(r"[\u0400-\u04ff]")
 _TIME_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
+# 2020年07月12日 (Chinese, Japanese), 2020년 7월 12일 (Korean): year, month, day marked.
+_CJK_DATE_RE = re.compile(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일号]?")
 _SOLAR_YEARS = range(1300, 1500)  # Solar Hijri years of the web; Gregorian years never look so
 
 
@@ -101,6 +104,12 @@ def _parse(value: str) -> datetime | None:
             return email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
+    cjk = _CJK_DATE_RE.search(value)
+    if cjk:
+        year, month, day = (int(g) for g in cjk.groups())
+        clock = _TIME_RE.search(value, cjk.end())
+        hour, minute = (int(clock.group(1)), int(clock.group(2))) if clock else (0, 0)
+        return datetime(year, month, day, hour, minute) if hour < 24 and minute < 60 else None
     solar = solar_hijri(value)
     if solar is not None:
         return solar
@@ -165,31 +174,35 @@ _NO_DATE = datetime(1, 1, 1)
 
 
 def _dateutil(value: str) -> datetime | None:
+    dayfirst = bool(_DOTTED_DAY_FIRST_RE.search(value))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # an unknown zone name: tzinfos below says None
         try:
             found = date_parser.parse(
-                value,
-                default=_NO_DATE,
-                dayfirst=bool(_DOTTED_DAY_FIRST_RE.search(value)),
-                tzinfos=_zone_name,
+                value, default=_NO_DATE, dayfirst=dayfirst, tzinfos=_zone_name
             )
         except (ValueError, OverflowError, TypeError):
             return None
     # No year in the string ("12:30", "May 15"): dateutil would fill in from the default.
     if found.year == _NO_DATE.year:
         return None
-    if (found.month == 1 or found.day == 1) and _dateutil_fills_day(value):
+    if (found.month == 1 or found.day == 1) and _dateutil_fills_day(value, dayfirst, found):
         return None  # a bare year ("1988"), or a month alone: no day to give
     return found
 
 
-def _dateutil_fills_day(value: str) -> bool:
-    try:
-        again = date_parser.parse(value, default=datetime(1, 2, 2), tzinfos=_zone_name)
-    except (ValueError, OverflowError, TypeError):
-        return True
-    return again.month == 2 or again.day == 2
+def _dateutil_fills_day(value: str, dayfirst: bool, found: datetime) -> bool:
+    """True when dateutil took the month or day from its default: read again with another
+    default, the month or day moves."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            again = date_parser.parse(
+                value, default=datetime(1, 2, 2), dayfirst=dayfirst, tzinfos=_zone_name
+            )
+        except (ValueError, OverflowError, TypeError):
+            return True
+    return (again.month, again.day) != (found.month, found.day)
 
 
 def _zone_name(name: str | None, offset: int | None) -> tzinfo | int | None:

@@ -186,3 +186,124 @@ def test_the_url_day_wins_over_a_metadata_date_days_away() -> None:
     published, _ = page_dates(_tree(same), same, url)
     assert published.raw == "2019-10-22T18:06:36+02:00"
     assert published.utc == datetime(2019, 10, 22, 16, 6, 36, tzinfo=UTC)
+
+
+# --- which string: the rules measured on htmldate's annotated pages ------------------------------
+
+
+def _head(*tags: str, ld: str = "", body: str = "<article><h1>h</h1><p>text</p></article>") -> str:
+    script = f"<script type='application/ld+json'>{ld}</script>" if ld else ""
+    return f"<html><head>{''.join(tags)}{script}</head><body>{body}</body></html>"
+
+
+def _published(html: str, url: str = "https://news.example/a") -> PageDate:
+    return page_dates(_tree(html), html, url)[0]
+
+
+def test_the_first_date_meta_in_document_order_wins_over_json_ld() -> None:
+    # the head's first published-date tag, whatever its name, as htmldate reads the head
+    html = _head(
+        "<meta name='date' content='2022-02-04 15:33'>",
+        "<meta name='pubdate' content='2021-12-14T15:41:07+01:00'>",
+        ld='{"@type": "NewsArticle", "datePublished": "2021-12-10T08:00:00+01:00"}',
+    )
+    found = _published(html)
+    assert found.raw == "2022-02-04 15:33"
+    assert found.utc == datetime(2022, 2, 4, 15, 33, tzinfo=UTC)
+    assert found.day == date(2022, 2, 4)
+
+
+def test_a_date_meta_without_a_day_is_passed_over() -> None:
+    html = _head(
+        "<meta itemprop='datePublished' content='1988'>",
+        "<meta name='dc.date' content='2017-01-30'>",
+    )
+    found = _published(html)
+    assert found.raw == "2017-01-30"
+    assert found.day == date(2017, 1, 30)
+
+
+def test_a_utc_stamp_takes_the_day_of_the_same_instant_in_the_site_offset() -> None:
+    # 06:35 UTC on the 9th is 22:35 on the 8th in Los Angeles, as the page's <time> says
+    html = _head(
+        "<meta property='article:published_time' content='2023-11-09T06:35:29+00:00'>",
+        body="<article><h1>h</h1><time datetime='2023-11-08T22:35:29-08:00'>x</time></article>",
+    )
+    found = _published(html)
+    assert found.raw == "2023-11-09T06:35:29+00:00"
+    assert found.utc == datetime(2023, 11, 9, 6, 35, 29, tzinfo=UTC)
+    assert found.day == date(2023, 11, 8)
+    # another instant is another date: the UTC day stays
+    other = html.replace("22:35:29-08:00", "21:05:30-08:00")
+    assert _published(other).day == date(2023, 11, 9)
+
+
+def test_a_date_meta_that_is_the_modification_stamp_gives_way_to_json_ld() -> None:
+    html = _head(
+        "<meta name='date' content='2019-10-18T20:00:25.850Z'>",
+        ld='{"@type": "NewsArticle", "datePublished": "2019-10-19T03:00:00.000Z",'
+        ' "dateModified": "2019-10-18T20:00:25.850Z"}',
+    )
+    found = _published(html)
+    assert found.raw == "2019-10-19T03:00:00.000Z"
+    assert found.day == date(2019, 10, 19)
+
+
+def test_a_bare_day_meta_gives_way_to_a_json_ld_timestamp() -> None:
+    html = _head(
+        "<meta name='dc.date' content='2023-11-08'>",
+        ld='{"@type": "NewsArticle", "datePublished": "2023-11-09T03:02:34-05:00"}',
+    )
+    found = _published(html)
+    assert found.raw == "2023-11-09T03:02:34-05:00"
+    assert found.utc == datetime(2023, 11, 9, 8, 2, 34, tzinfo=UTC)
+    assert found.day == date(2023, 11, 9)
+
+
+def test_a_time_shows_its_day_when_its_attribute_names_another() -> None:
+    body = "<article><h1>h</h1><time datetime='2019-07-03T10:18:46Z'>Publié le 29 juin 2019</time>"
+    found = _published(_head(body=body + "<p>t</p></article>"))
+    assert found.raw == "Publié le 29 juin 2019"
+    assert found.utc == datetime(2019, 6, 29, tzinfo=UTC)
+    assert found.day == date(2019, 6, 29)
+    # the same day shown: the attribute's time is kept
+    same = body.replace("2019-07-03T10:18:46Z", "2019-06-29T10:18:46Z")
+    assert _published(_head(body=same + "</article>")).raw == "2019-06-29T10:18:46Z"
+    # a numeric text read month first where the attribute gives the order: the attribute
+    numeric = "<article><time datetime='2023-11-01T10:00:00Z'>01/11/2023</time></article>"
+    assert _published(_head(body=numeric)).day == date(2023, 11, 1)
+
+
+def test_times_in_later_articles_are_related_posts_not_the_page() -> None:
+    # the byline's day (read by the text search) rather than a related post's <time>
+    body = (
+        "<article><h1>h</h1><p class='published'>31. Oktober 2023</p><p>text</p></article>"
+        "<ul><li><article><time datetime='2020-12-03 07:32:49'>3. Dezember 2020</time></article>"
+        "</li></ul>"
+    )
+    found = _published(_head(body=body))
+    assert found.utc == datetime(2023, 10, 31, tzinfo=UTC)
+    assert found.day == date(2023, 10, 31)
+    # a <time> in the page's own (first) article is still read
+    first = _head(body="<article><time datetime='2023-10-30 09:00:00'>x</time></article>" + body)
+    assert _published(first).utc == datetime(2023, 10, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "utc"),
+    [
+        ("01.02.2022", datetime(2022, 2, 1, tzinfo=UTC)),  # day first, day 1 kept
+        ("02.02.2022", datetime(2022, 2, 2, tzinfo=UTC)),
+        ("04.05.20 14:50", datetime(2020, 5, 4, 14, 50, tzinfo=UTC)),  # two-digit year
+        ("2020年07月12日", datetime(2020, 7, 12, tzinfo=UTC)),
+        ("2020年7月12日 22:00", datetime(2020, 7, 12, 22, 0, tzinfo=UTC)),
+        ("2020년 7월 12일", datetime(2020, 7, 12, tzinfo=UTC)),
+    ],
+)
+def test_day_first_and_cjk_dates(raw: str, utc: datetime) -> None:
+    assert parse_datetime(raw) == utc
+
+
+@pytest.mark.parametrize("raw", ["1988", "Feb 2022", "January 2022", "2020年13月12日"])
+def test_no_day_no_date(raw: str) -> None:
+    assert parse_datetime(raw) is None
