@@ -17,7 +17,7 @@ import email.utils
 import re
 import warnings
 from datetime import UTC, datetime, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from dateutil import parser as date_parser
@@ -84,6 +84,9 @@ def parse_local(raw: str | None) -> datetime | None:
     return parsed
 
 
+# Pages of one site repeat their date strings ("1 يناير 2025" on every article of a day), and
+# the language-aware parsers cost milliseconds a string: remember recent answers.
+@lru_cache(maxsize=4096)
 def _parse(value: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
