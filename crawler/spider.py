@@ -8,7 +8,6 @@ once per crawl (own seen-set + a fingerprinter on the canonical URL for redirect
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -17,8 +16,10 @@ from weakref import WeakKeyDictionary
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response, TextResponse
 
+from crawler.discovery import LinkGraph, jsonld_types, route_by_shape
 from crawler.feeds import parse_date, parse_feed, sitemap_entries
 from crawler.links import age_cutoff, page_links, pagination_links, too_old
 from crawler.sitedef import SiteDefinition
@@ -69,30 +70,6 @@ class CanonicalRequestFingerprinter:
         return self._cache[request]
 
 
-def jsonld_types(texts: Iterable[str]) -> set[str]:
-    """Lower-case @type values found in JSON-LD blocks (including @graph), tolerantly."""
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            kind = node.get("@type")
-            for value in kind if isinstance(kind, list) else [kind]:
-                if isinstance(value, str):
-                    found.add(value.rsplit("/", 1)[-1].lower())
-            if "@graph" in node:
-                walk(node["@graph"])
-
-    for text in texts:
-        try:
-            walk(json.loads(text))
-        except ValueError:
-            continue
-    return found
-
-
 class NewsSpider(scrapy.Spider):
     """Crawl one :class:`SiteDefinition`."""
 
@@ -116,6 +93,10 @@ class NewsSpider(scrapy.Spider):
         self.unchanged = 0
         self.max_size = 0
         self.not_before = age_cutoff(site.limits.max_age_days)
+        # Without article patterns, a link's kind comes from its shape and the link graph
+        # (crawler/discovery.py); links without a telling shape wait in the graph.
+        self.by_shape = not self._allow
+        self.graph = LinkGraph()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -123,6 +104,8 @@ class NewsSpider(scrapy.Spider):
         spider.max_size = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         if spider.site.discover:
             crawler.signals.connect(spider._robots_parsed, signal=signals.robots_parsed)
+        if spider.by_shape:
+            crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
     # Scheduling ----------------------------------------------------------------------------
@@ -138,6 +121,17 @@ class NewsSpider(scrapy.Spider):
         if self._allow:
             return any(p.search(url) for p in self._allow)
         return None
+
+    def route(self, url: str) -> str | None:
+        """The kind a link is fetched as: the site's patterns first, else the URL's shape.
+
+        None: not followed (a pattern says it is no article); "": no telling shape, the
+        link graph decides (:meth:`_idle`).
+        """
+        verdict = self.looks_like_article(url)
+        if verdict is not None:
+            return ARTICLE if verdict else None
+        return route_by_shape(url) or ""
 
     def make_request(self, url: str, kind: str, *, depth: int = 0, **meta: Any) -> Request | None:
         """A request for ``url`` unless it is out of scope, seen, or past the page limit."""
@@ -203,6 +197,23 @@ class NewsSpider(scrapy.Spider):
             if new is not None and engine is not None:
                 engine.crawl(new)
 
+    def _idle(self) -> None:
+        """The crawl ran out of work: decide the links waiting in the graph, fetch them."""
+        engine = self.crawler.engine
+        if not len(self.graph) or engine is None:
+            return
+        scheduled = False
+        for url, route, depth in self.graph.drain():
+            kind = ARTICLE if route == "article" else PAGE
+            if kind == PAGE and depth > self.site.limits.max_depth:
+                continue
+            request = self.make_request(url, kind, depth=depth)
+            if request is not None:
+                engine.crawl(request)
+                scheduled = True
+        if scheduled:
+            raise DontCloseSpider
+
     def on_error(self, failure: Any) -> None:
         # The failure itself is recorded by FetchFailureMiddleware; keep the log short.
         logger.info("fetch failed: %s (%s)", failure.request.url, failure.value)
@@ -249,7 +260,8 @@ class NewsSpider(scrapy.Spider):
             elif self.looks_like_article(loc) is False:
                 continue
             else:
-                request = self.make_request(loc, ARTICLE, depth=depth)
+                listing = self.by_shape and route_by_shape(loc) == SECTION
+                request = self.make_request(loc, SECTION if listing else ARTICLE, depth=depth)
             if request is not None:
                 yield request
 
@@ -260,7 +272,10 @@ class NewsSpider(scrapy.Spider):
         if response.meta.get("home"):
             yield from self._discover_feeds(response)
         self._note_canonical(response)
-        if self._is_article(response):
+        self.graph.page_parsed()
+        # A listing page is an article only when a site pattern says so: sloppy sites put
+        # og:type=article and NewsArticle JSON-LD on author, tag and section pages too.
+        if self.looks_like_article(response.url):
             self.articles.add(canonicalize(response.url))
         yield from self._follow(response, depth, from_section=True)
 
@@ -274,6 +289,7 @@ class NewsSpider(scrapy.Spider):
         regular = self._note_canonical(response)
         if regular is not None:
             yield regular
+        self.graph.page_parsed()
         if response.meta.get("kind") == ARTICLE or self._is_article(response):
             self.articles.add(canonicalize(response.url))
         yield from self._follow(response, depth, from_section=False)
@@ -284,6 +300,8 @@ class NewsSpider(scrapy.Spider):
         by_pattern = self.looks_like_article(response.url)
         if by_pattern is not None:
             return by_pattern
+        if self.by_shape and route_by_shape(response.url) == SECTION:
+            return False  # a listing's markup is not evidence enough
         og_type = response.xpath('//meta[@property="og:type"]/@content').get("")
         if og_type.strip().lower() == "article":
             return True
@@ -343,15 +361,17 @@ class NewsSpider(scrapy.Spider):
                 request = self.make_request(url, SECTION, depth=next_depth)
                 if request is not None:
                     yield request
+        # An article may sit one step past the depth limit; exploration may not.
+        limit = {ARTICLE: max_depth + 1, "": max_depth + 1, SECTION: max_depth, PAGE: max_depth}
         for url in self._links(response):
-            if url in pagination:
+            if url in pagination or url in self._linked:
                 continue
-            verdict = self.looks_like_article(url)
-            if verdict and next_depth <= max_depth + 1:
-                request = self.make_request(url, ARTICLE, depth=next_depth)
-            elif verdict is None and next_depth <= max_depth:
-                request = self.make_request(url, PAGE, depth=next_depth)
-            else:
+            kind = self.route(url)
+            if kind is None or next_depth > limit[kind]:
                 continue
+            if kind == "":
+                self.graph.offer(url, next_depth, from_listing=from_section)
+                continue
+            request = self.make_request(url, kind, depth=next_depth)
             if request is not None:
                 yield request
