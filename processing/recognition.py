@@ -49,6 +49,10 @@ _MAX_LINKS = 1500  # links looked at per page (cost bound on huge pages)
 # Characters no text page contains in bulk: C0/C1 controls and U+FFFD (undecodable bytes).
 _BINARY_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _ARTICLE_ROUTES = frozenset({"article"})
+# The crawler fetched the page as a listing: a site's declared section, a pagination link, or
+# a URL shaped like an author, tag or section page. With that many links of its own, it is one.
+_LISTING_ROUTES = frozenset({"section"})
+_LISTING_ROUTE_LINKS = 5
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,12 @@ def recognize(
         min_words = _MIN_WORDS_BACKED
     else:
         min_words = _MIN_WORDS_ARTICLE_URL if article_url else MIN_WORDS
+    if route in _LISTING_ROUTES:
+        pages = {href for href, _ in _site_links(tree, url)}
+        if len(pages) >= _LISTING_ROUTE_LINKS:
+            return Verdict(
+                False, "listing", f"listing: crawled as a section, linking to {len(pages)} pages"
+            )
     if not by_route:
         listing = _listing_reason(tree, markup, body, url, shape, min_words)
         if listing:

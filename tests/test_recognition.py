@@ -100,6 +100,18 @@ def test_section_page_with_pagination_is_a_listing() -> None:
     )
 
 
+def test_a_page_crawled_as_a_section_is_a_listing_whatever_its_markup() -> None:
+    # A sloppy site's section front: article markup, a date, real teasers with prose, and a
+    # URL whose shape says nothing; the crawler reached it as a section.
+    head = _article_ld() + '<meta property="article:published_time" content="2023-03-01">'
+    page = _page(_teasers(6) + _prose(), head=head, title="World")
+    assert _refused(page, f"{SITE}/world/", route="section") == (
+        "listing: crawled as a section, linking to 6 pages"
+    )
+    # The same page reached through an article route stays an article.
+    _accepted(page, f"{SITE}/world/", route="article")
+
+
 def test_listing_under_an_article_url_is_told_by_its_text() -> None:
     teasers = "".join(
         f'<p><a href="/news/2023/03/{1000 + i}/flood-story-number-{i}">Flood story number {i}'

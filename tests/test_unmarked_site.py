@@ -115,7 +115,6 @@ def _newsvault(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[s
 
 # Today's processing (tasks/pipeline.py: require_markers=kind != "article") keeps every
 # listing page that wears article markup, though the crawler fetched it as a "section".
-@pytest.mark.xfail(reason="needs the recognizer of processing/recognition.py", strict=False)
 @pytest.mark.slow
 def test_zero_config_crawl_keeps_every_article_and_no_listing(tmp_path: Path) -> None:
     env = {"NEWSVAULT_HOME": str(tmp_path), "NEWSVAULT_ALLOWED_NETWORKS": "127.0.0.0/8"}
