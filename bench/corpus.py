@@ -372,7 +372,7 @@ def _page_padding(doc: Doc, others: list[Doc], size: int) -> str:
 
 def article_page(doc: Doc, others: list[Doc], base: str = "http://127.0.0.1:8741") -> bytes:
     """``doc`` as a sample-site article page, padded with boilerplate to about 60 KB."""
-    from newsvault.sample_site.render import article_page as render
+    from newsvault.sample_site.article_pages import article_page as render
 
     site_article = _as_site_article(doc)
     page = render(site_article, [], base, site_article)

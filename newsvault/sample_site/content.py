@@ -19,12 +19,21 @@ from email.utils import format_datetime, parsedate_to_datetime
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
-from newsvault.sample_site import render
+from newsvault.sample_site.article_pages import article_page
 from newsvault.sample_site.articles import (
     PACKAGE_DIR,
     TRACKED_ARTICLE_PATH,
     Article,
     all_articles,
+)
+from newsvault.sample_site.chrome import INFO_PAGES, SECTIONS
+from newsvault.sample_site.feeds import atom_feed, news_sitemap, robots_txt, rss_feed
+from newsvault.sample_site.listing_pages import (
+    arabic_home_page,
+    home_page,
+    info_page,
+    not_found_page,
+    section_pages,
 )
 
 EDITIONS = (1, 2)
@@ -127,7 +136,7 @@ def build_site(base_url: str, *, edition: int = 1) -> SampleSite:
     articles = all_articles(edition)
     texts = _site_texts(articles, base)
     pages = {path: _to_page(path, text, articles) for path, text in texts.items()}
-    not_found = make_page(render.not_found_page(), HTML, _site_updated(articles), status=404)
+    not_found = make_page(not_found_page(), HTML, _site_updated(articles), status=404)
     return SampleSite(
         base_url=base,
         edition=edition,
@@ -142,29 +151,29 @@ def _site_texts(articles: list[Article], base: str) -> dict[str, tuple[str, str]
     pick = next(article for article in articles if article.path == TRACKED_ARTICLE_PATH)
     updated = _site_updated(articles)
     texts: dict[str, tuple[str, str]] = {
-        "/": (render.home_page(articles, pick), HTML),
-        "/ar/": (render.arabic_home_page(articles), HTML),
+        "/": (home_page(articles, pick), HTML),
+        "/ar/": (arabic_home_page(articles), HTML),
         "/feed.xml": (
-            render.rss_feed(articles, base, updated),
+            rss_feed(articles, base, updated),
             "application/rss+xml; charset=utf-8",
         ),
         "/atom.xml": (
-            render.atom_feed(articles, base, updated),
+            atom_feed(articles, base, updated),
             "application/atom+xml; charset=utf-8",
         ),
-        "/sitemap.xml": (render.news_sitemap(articles, base), "application/xml; charset=utf-8"),
-        "/robots.txt": (render.robots_txt(base), "text/plain; charset=utf-8"),
+        "/sitemap.xml": (news_sitemap(articles, base), "application/xml; charset=utf-8"),
+        "/robots.txt": (robots_txt(base), "text/plain; charset=utf-8"),
         "/static/site.css": (_read_asset("site.css"), "text/css; charset=utf-8"),
         "/static/app.js": (_APP_JS, "text/javascript; charset=utf-8"),
         "/static/logo.svg": (_LOGO_SVG, "image/svg+xml; charset=utf-8"),
     }
-    for slug in render.SECTIONS:
-        for path, text in render.section_pages(slug, articles).items():
+    for slug in SECTIONS:
+        for path, text in section_pages(slug, articles).items():
             texts[path] = (text, HTML)
-    for path, (title, text) in render.INFO_PAGES.items():
-        texts[path] = (render.info_page(title, text), HTML)
+    for path, (title, text) in INFO_PAGES.items():
+        texts[path] = (info_page(title, text), HTML)
     for article in articles:
-        texts[article.path] = (render.article_page(article, articles, base, pick), HTML)
+        texts[article.path] = (article_page(article, articles, base, pick), HTML)
     return texts
 
 

@@ -3,7 +3,7 @@
 Many real news sites, Arabic regional ones above all, publish articles without JSON-LD or
 OpenGraph, while their author, tag and section pages wear ``og:type=article`` and
 ``NewsArticle`` JSON-LD copied from a theme. This site is built like that, with the sample
-site's own page templates (``render``) and its own texts:
+site's own page templates (``chrome``, ``article_pages``, ``listing_pages``) and its own texts:
 
 - ``count`` articles in English and Arabic (every third), half of them (every other one)
   with no JSON-LD, no OpenGraph, no ``article:*`` meta;
@@ -31,9 +31,31 @@ from math import ceil
 from types import MappingProxyType
 from urllib.parse import quote
 
-from newsvault.sample_site import render
+from newsvault.sample_site.article_pages import (
+    article_head,
+    body_paragraphs,
+    comments,
+    related,
+    share_bar,
+)
 from newsvault.sample_site.articles import Article, arabic_article, english_articles
+from newsvault.sample_site.chrome import (
+    INFO_PAGES,
+    SECTIONS,
+    SITE_NAME,
+    TAGLINE,
+    document,
+    human_date,
+    localized,
+    page_head,
+    section_name,
+    teaser,
+)
+from newsvault.sample_site.chrome import escape_attr as _a
+from newsvault.sample_site.chrome import escape_text as _t
 from newsvault.sample_site.content import HTML, Page, SampleSite, make_page
+from newsvault.sample_site.feeds import rss_feed
+from newsvault.sample_site.listing_pages import arabic_home_page, info_page, not_found_page
 from newsvault.sample_site.server import SampleSiteServer
 
 __all__ = ["UnmarkedSite", "UnmarkedSiteServer", "build_unmarked_site"]
@@ -77,9 +99,9 @@ def build_unmarked_site(base_url: str, *, count: int = 60) -> UnmarkedSite:
     articles = sorted((a for _, a in numbered), key=lambda a: a.published, reverse=True)
     texts: dict[str, str] = {}
     listings: list[str] = []
-    per_section = ceil(count / len(render.SECTIONS) / 3) or 1  # about 3 pages a section
+    per_section = ceil(count / len(SECTIONS) / 3) or 1  # about 3 pages a section
     groups = {
-        **{f"/{slug}/": (render.section_name(slug, "en"), [a for a in articles if a.section == slug], per_section) for slug in render.SECTIONS},  # noqa: E501
+        **{f"/{slug}/": (section_name(slug, "en"), [a for a in articles if a.section == slug], per_section) for slug in SECTIONS},  # noqa: E501
         **{_author_path(name): (name, [a for a in articles if a.author == name], _LISTING_SIZE) for name in (*_AUTHORS_EN, *_AUTHORS_AR)},  # noqa: E501
         **{_tag_path(tag): (tag, [a for a in articles if tag in a.tags], _LISTING_SIZE) for tag in (*_TAGS_EN, *_TAGS_AR)},  # noqa: E501
     }  # fmt: skip
@@ -91,13 +113,13 @@ def build_unmarked_site(base_url: str, *, count: int = 60) -> UnmarkedSite:
     for article in articles:
         texts[article.path] = _article_page(article, articles, base, article.path in unmarked)
     texts["/"] = _home_page(articles, list(groups))
-    texts["/ar/"] = render.arabic_home_page(articles)
-    for path, (title, text) in render.INFO_PAGES.items():
-        texts[path] = render.info_page(title, text)
+    texts["/ar/"] = arabic_home_page(articles)
+    for path, (title, text) in INFO_PAGES.items():
+        texts[path] = info_page(title, text)
     updated = articles[0].published if articles else _T0
     pages: dict[str, Page] = {path: make_page(text, HTML, updated) for path, text in texts.items()}
     pages["/feed.xml"] = make_page(
-        render.rss_feed(articles[:_FEED_SIZE], base, updated),
+        rss_feed(articles[:_FEED_SIZE], base, updated),
         "application/rss+xml; charset=utf-8",
         updated,
     )
@@ -109,7 +131,7 @@ def build_unmarked_site(base_url: str, *, count: int = 60) -> UnmarkedSite:
         edition=1,
         pages=MappingProxyType(pages),
         articles=tuple(articles),
-        not_found=make_page(render.not_found_page(), HTML, updated, status=404),
+        not_found=make_page(not_found_page(), HTML, updated, status=404),
     )
     return UnmarkedSite(site=site, unmarked=unmarked, listings=tuple(listings))
 
@@ -140,7 +162,7 @@ def _article(number: int) -> Article:
     title_words = rng.sample(words, k=min(len(words), 7))
     title = " ".join(title_words).capitalize()
     slug_words = "-".join(title_words[:4]).lower()
-    section = list(render.SECTIONS)[number % len(render.SECTIONS)]
+    section = list(SECTIONS)[number % len(SECTIONS)]
     published = _T0 + timedelta(hours=5 * number)
     authors, tags = (_AUTHORS_AR, _TAGS_AR) if language == "ar" else (_AUTHORS_EN, _TAGS_EN)
     prefix = "/ar" if language == "ar" else ""
@@ -185,35 +207,34 @@ def _article_page(article: Article, articles: Sequence[Article], base: str, bare
     lang = article.language
     url = f"{base}{article.path}"
     if bare:  # no JSON-LD, no OpenGraph: a canonical link is all the head says
-        head = render._head(article.title, article.lead, lang, [f'<link rel="canonical" href="{render._a(url)}">'])  # noqa: E501  # fmt: skip
+        canonical = f'<link rel="canonical" href="{_a(url)}">'
+        head = page_head(article.title, article.lead, lang, [canonical])
     else:
-        head = render._article_head(article, base)
-    by = render._label("By", "بقلم", lang)
-    tags = " ".join(f'<a href="{_tag_path(tag)}">{render._t(tag)}</a>' for tag in article.tags)
+        head = article_head(article, base)
+    by = localized("By", "بقلم", lang)
+    tags = " ".join(f'<a href="{_tag_path(tag)}">{_t(tag)}</a>' for tag in article.tags)
     main = "\n".join(
         [
-            f'<nav class="breadcrumbs"><a href="/">{render._label("Home", "الرئيسية", lang)}</a>'
-            f' › <a href="/{article.section}/">{render.section_name(article.section, lang)}</a></nav>',  # noqa: E501
+            f'<nav class="breadcrumbs"><a href="/">{localized("Home", "الرئيسية", lang)}</a>'
+            f' › <a href="/{article.section}/">{section_name(article.section, lang)}</a></nav>',
             '<article class="story">',
-            f'<h1 class="headline">{render._t(article.title)}</h1>',
-            f'<p class="lead">{render._t(article.lead)}</p>',
+            f'<h1 class="headline">{_t(article.title)}</h1>',
+            f'<p class="lead">{_t(article.lead)}</p>',
             f'<div class="byline">{by} <a rel="author" href="{_author_path(article.author)}">'
-            f"{render._t(article.author)}</a> <time datetime="
-            f'"{article.published.isoformat()}">{render.human_date(article.published, lang)}'
+            f"{_t(article.author)}</a> <time datetime="
+            f'"{article.published.isoformat()}">{human_date(article.published, lang)}'
             "</time></div>",
             '<div class="story-body">',
-            render._body_paragraphs(article),
+            body_paragraphs(article),
             "</div>",
             f'<div class="story-tags">{tags}</div>',
             "</article>",
-            render._share_bar(article, base),
-            render._related(
-                article, articles[:40], render._label("Related", "ذات صلة", lang), "related"
-            ),
-            render._comments(article),
+            share_bar(article, base),
+            related(article, articles[:40], localized("Related", "ذات صلة", lang), "related"),
+            comments(article),
         ]
     )
-    return render._document(lang, head, f"article-page section-{article.section}", main)
+    return document(lang, head, f"article-page section-{article.section}", main)
 
 
 # Listings ----------------------------------------------------------------------------------
@@ -236,8 +257,8 @@ def _listing_markup(title: str, url: str, listed: Sequence[Article], base: str) 
     data = data.replace("</", "<\\/")  # "</" would close the script element early
     return [
         '<meta property="og:type" content="article">',
-        f'<meta property="og:title" content="{render._a(title)}">',
-        f'<meta property="og:url" content="{render._a(url)}">',
+        f'<meta property="og:title" content="{_a(title)}">',
+        f'<meta property="og:url" content="{_a(url)}">',
         f'<script type="application/ld+json">{data}</script>',
     ]
 
@@ -249,34 +270,34 @@ def _listing_pages(
     pages: dict[str, str] = {}
     for number, chunk in enumerate(chunks, start=1):
         href = _listing_href(path, number)
-        extra = [f'<link rel="canonical" href="{render._a(base + href)}">']
+        extra = [f'<link rel="canonical" href="{_a(base + href)}">']
         extra += _listing_markup(title, base + href, chunk, base)
         nav = []
         if number < len(chunks):
             nxt = _listing_href(path, number + 1)
-            extra.append(f'<link rel="next" href="{render._a(nxt)}">')
-            nav.append(f'<a rel="next" href="{render._a(nxt)}">Older stories</a>')
-        items = "\n".join(render._teaser(a) for a in chunk) or "<li>No stories yet.</li>"
+            extra.append(f'<link rel="next" href="{_a(nxt)}">')
+            nav.append(f'<a rel="next" href="{_a(nxt)}">Older stories</a>')
+        items = "\n".join(teaser(a) for a in chunk) or "<li>No stories yet.</li>"
         main = (
-            f'<h1>{render._t(title)}</h1>\n<ul class="section-list">\n{items}\n</ul>\n'
+            f'<h1>{_t(title)}</h1>\n<ul class="section-list">\n{items}\n</ul>\n'
             f'<nav class="pagination">Page {number} of {len(chunks)} {" ".join(nav)}</nav>'
         )
-        head = render._head(f"{title} | {render.SITE_NAME}", title, "en", extra)
-        pages[href] = render._document("en", head, "listing-page", main)
+        head = page_head(f"{title} | {SITE_NAME}", title, "en", extra)
+        pages[href] = document("en", head, "listing-page", main)
     return pages
 
 
 def _home_page(articles: Sequence[Article], listings: Sequence[str]) -> str:
-    latest = "\n".join(render._teaser(a) for a in articles[:12])
-    index = "".join(f'<li><a href="{render._a(path)}">{render._t(path)}</a></li>' for path in listings)  # noqa: E501  # fmt: skip
+    latest = "\n".join(teaser(a) for a in articles[:12])
+    index = "".join(f'<li><a href="{_a(path)}">{_t(path)}</a></li>' for path in listings)
     main = (
-        f"<h1>{render._t(render.SITE_NAME)}</h1>\n"
+        f"<h1>{_t(SITE_NAME)}</h1>\n"
         f'<section class="latest"><h2>Latest stories</h2><ul>\n{latest}\n</ul></section>\n'
         f'<section class="index"><h2>Sections, writers and topics</h2><ul>{index}</ul></section>'
     )
     canonical = ['<link rel="canonical" href="/">']
-    head = render._head(render.SITE_NAME, render.TAGLINE, "en", canonical)
-    return render._document("en", head, "home-page", main)
+    head = page_head(SITE_NAME, TAGLINE, "en", canonical)
+    return document("en", head, "home-page", main)
 
 
 class UnmarkedSiteServer(SampleSiteServer):
