@@ -37,7 +37,10 @@ _LEAD_CLASS_RE = re.compile(
 _INLINE_TAGS = {"#b": "strong", "#i": "em", "#t": "em"}
 _THIN_SHARE = 0.5  # fast pass below this share of the page's paragraph words: try the rest
 _LONGER = 1.15  # the fallback's text wins when it is this much longer
-_TABLE_CELL_WORDS = 4  # mean words per filled cell from which a table holds prose
+_DUMP_WORDS = 150  # one block this long as the whole result: a page dump, not an extraction
+_TEASER_LINK_SHARE = 0.8  # a short block this much link text is a link to another story
+_TEASER_MAX_WORDS = 20
+_ADDRESS_RE = re.compile(r"://|\bwww\.|\S@\S")
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,23 @@ def is_boilerplate(text: str) -> bool:
     return text.strip(" .:!?…").lower() in _WIDGET_LINES
 
 
+def drop_link_teasers(blocks: list[Block]) -> list[Block]:
+    """Without the short blocks made of a link ("read also" teasers: another story's
+    headline). Run after recognition, which counts them to tell listings from articles; the
+    body is kept whole when nothing else would remain."""
+    kept = [b for b in blocks if not _is_link_teaser(b)]
+    return kept if kept else blocks
+
+
+def _is_link_teaser(block: Block) -> bool:
+    words = word_count(block.text)
+    if not 0 < words <= _TEASER_MAX_WORDS or block.link_words < _TEASER_LINK_SHARE * words:
+        return False
+    # A list item of links is the list's content (sources, ingredients, downloads); an
+    # address written out ("http://...", "www...", a mail address) is the text itself.
+    return block.tag != "li" and not _ADDRESS_RE.search(block.text)
+
+
 # ---------------------------------------------------------------------------------------------
 # trafilatura's main text
 
@@ -111,12 +131,26 @@ def _trafilatura(tree: lxml.html.HtmlElement) -> Any:
     clearly longer, so the body is never much shorter than trafilatura's own best."""
     doc = _run_trafilatura(tree, fast=True)
     words = _doc_words(doc)
-    if words >= MIN_WORDS and words >= _THIN_SHARE * _paragraph_words(tree):
+    dump = _is_page_dump(doc)
+    if not dump and words >= MIN_WORDS and words >= _THIN_SHARE * _paragraph_words(tree):
         return doc
     full = _run_trafilatura(tree, fast=False)
+    if dump:
+        # The fast pass found too little and fell back to the whole page's text; the full
+        # pass (readability/jusText) finds the article itself when it finds enough.
+        return full if _doc_words(full) >= MIN_WORDS else doc
     if full is None or (words >= MIN_WORDS and _doc_words(full) < _LONGER * words):
         return doc or full
     return full
+
+
+def _is_page_dump(doc: Any) -> bool:
+    """trafilatura's last resort (the page's whole text in one or two blocks): its own
+    extraction, when it works, keeps the page's paragraphs apart."""
+    body = getattr(doc, "body", None)
+    if body is None or not 0 < len(body) <= 2:
+        return False
+    return max(word_count(" ".join(child.itertext())) for child in body) >= _DUMP_WORDS
 
 
 def _paragraph_words(tree: lxml.html.HtmlElement) -> int:
@@ -173,13 +207,9 @@ def _blocks_of(element: Any, index: int, url: str) -> Iterator[Block]:
 
 
 def _table_blocks(table: Any, url: str) -> Iterator[Block]:
-    """A table that holds prose, one paragraph per row (cells joined by a space); a data
-    table (numbers, short labels) is left out, as before."""
+    """A table, one paragraph per row (cells joined by a space). Data tables too: recipes,
+    prices and specifications are the page's content as much as its prose."""
     rows = [[cell for cell in row if cell.tag == "cell"] for row in table.iter("row")]
-    cells = [word_count(" ".join(c.itertext())) for row in rows for c in row]
-    filled = [n for n in cells if n]
-    if not filled or sum(filled) / len(filled) < _TABLE_CELL_WORDS:
-        return
     for row in rows:
         parts = [_block("p", cell, url) for cell in row]
         parts = [b for b in parts if b.text]
