@@ -36,6 +36,7 @@ _LEAD_CLASS_RE = re.compile(
 )
 _INLINE_TAGS = {"#b": "strong", "#i": "em", "#t": "em"}
 _THIN_SHARE = 0.5  # fast pass below this share of the page's paragraph words: try the rest
+_THIN_PAGE_SHARE = 0.4  # ... or below this share of all the page's words outside links
 _LONGER = 1.15  # the fallback's text wins when it is this much longer
 _DUMP_WORDS = 150  # one block this long as the whole result: a page dump, not an extraction
 _TEASER_LINK_SHARE = 0.8  # a short block this much link text is a link to another story
@@ -132,7 +133,12 @@ def _trafilatura(tree: lxml.html.HtmlElement) -> Any:
     doc = _run_trafilatura(tree, fast=True)
     words = _doc_words(doc)
     dump = _is_page_dump(doc)
-    if not dump and words >= MIN_WORDS and words >= _THIN_SHARE * _paragraph_words(tree):
+    if (
+        not dump
+        and words >= MIN_WORDS
+        and words >= _THIN_SHARE * _paragraph_words(tree)
+        and words >= _THIN_PAGE_SHARE * _page_words(tree)
+    ):
         return doc
     full = _run_trafilatura(tree, fast=False)
     if dump:
@@ -156,6 +162,32 @@ def _is_page_dump(doc: Any) -> bool:
 def _paragraph_words(tree: lxml.html.HtmlElement) -> int:
     """Words in the page's <p> elements outside links: what an article's text is made of."""
     texts = tree.xpath("//body//p//text()[not(ancestor::a)]")
+    return word_count(" ".join(texts))
+
+
+# Text outside these is the page's own (articles written in <div>s and lists, not <p>s).
+_NOT_TEXT = frozenset(
+    {"a", "script", "style", "noscript", "nav", "header", "footer", "form", "select", "button"}
+)
+
+
+def _page_words(tree: lxml.html.HtmlElement) -> int:
+    """Words of the page's body outside links, scripts, navigation and forms (a cheap walk,
+    about a fifth of an XPath with ancestor tests)."""
+    body = tree.find("body")
+    if body is None:
+        return 0
+    texts: list[str] = []
+    stack = [body]
+    while stack:
+        element = stack.pop()
+        if element.text:
+            texts.append(element.text)
+        for child in element:
+            if child.tail:
+                texts.append(child.tail)
+            if not (isinstance(child.tag, str) and child.tag in _NOT_TEXT):
+                stack.append(child)
     return word_count(" ".join(texts))
 
 
