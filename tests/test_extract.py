@@ -424,7 +424,7 @@ def test_a_page_dump_is_told_from_an_extraction() -> None:
 
     from lxml import etree
 
-    from processing.body import _is_page_dump
+    from processing.trafilatura_pass import _is_page_dump
 
     def doc(*paragraphs: str) -> SimpleNamespace:
         body = etree.Element("body")
