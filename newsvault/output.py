@@ -98,6 +98,7 @@ def extracted_dict(extracted: ExtractedArticle, clean: Callable[[str], str]) -> 
         "tags": list(extracted.tags),
         "top_image": extracted.top_image,
         "site_name": extracted.site_name,
+        "recognition": extracted.recognition,  # why the page was taken as an article
     }
 
 

@@ -1,8 +1,9 @@
 """The article body as blocks (paragraphs, headings, list items) and as sanitized HTML (pure).
 
-Main text: trafilatura's extracted tree (`bare_extraction(...).body`), walked element by
-element so paragraph boundaries are exactly the page's own; or, when a site definition gives a
-body CSS selector, the `<p>` elements under it (beautifulsoup4).
+Main text: trafilatura's extracted tree (`bare_extraction(...).body`, the pass chosen by
+`processing.trafilatura_pass`), walked element by element so paragraph boundaries are exactly
+the page's own; or, when a site definition gives a body CSS selector, the `<p>` elements under
+it (beautifulsoup4).
 
 The lead (standfirst): news pages often show the summary under the headline (`<p class=
 "lead">`, equal to og:description). trafilatura keeps it as the first paragraph. It is not
@@ -22,22 +23,22 @@ from typing import Any
 from urllib.parse import urljoin
 
 import lxml.html
-import trafilatura
 from bs4 import BeautifulSoup
 
 from processing.metadata import MetaTags, ld_text
-from processing.recognition import MIN_WORDS, BodyStats
+from processing.recognition import BodyStats
 from processing.sanitize import sanitize_html
 from processing.text import SELECTOR_ERRORS, tidy, word_count
+from processing.trafilatura_pass import main_text
 
 _LEAD_CLASS_RE = re.compile(
     r"\b(lead|standfirst|dek|deck|summary|excerpt|intro|subtitle|sub-?head(line)?|teaser)\b",
     re.IGNORECASE,
 )
 _INLINE_TAGS = {"#b": "strong", "#i": "em", "#t": "em"}
-_THIN_SHARE = 0.5  # fast pass below this share of the page's paragraph words: try the rest
-_LONGER = 1.15  # the fallback's text wins when it is this much longer
-_TABLE_CELL_WORDS = 4  # mean words per filled cell from which a table holds prose
+_TEASER_LINK_SHARE = 0.8  # a short block this much link text is a link to another story
+_TEASER_MAX_WORDS = 20
+_ADDRESS_RE = re.compile(r"://|\bwww\.|\S@\S")
 
 
 @dataclass(frozen=True)
@@ -86,69 +87,36 @@ def is_boilerplate(text: str) -> bool:
     return text.strip(" .:!?…").lower() in _WIDGET_LINES
 
 
+def drop_link_teasers(blocks: list[Block]) -> list[Block]:
+    """Without the short blocks made of a link ("read also" teasers: another story's
+    headline). Run after recognition, which counts them to tell listings from articles; the
+    body is kept whole when nothing else would remain."""
+    kept = [b for b in blocks if not _is_link_teaser(b)]
+    return kept if kept else blocks
+
+
+def _is_link_teaser(block: Block) -> bool:
+    words = word_count(block.text)
+    if not 0 < words <= _TEASER_MAX_WORDS or block.link_words < _TEASER_LINK_SHARE * words:
+        return False
+    # A list item of links is the list's content (sources, ingredients, downloads); an
+    # address written out ("http://...", "www...", a mail address) is the text itself.
+    return block.tag != "li" and not _ADDRESS_RE.search(block.text)
+
+
 # ---------------------------------------------------------------------------------------------
 # trafilatura's main text
 
 
 def trafilatura_blocks(tree: lxml.html.HtmlElement, url: str) -> list[Block]:
     """The blocks of trafilatura's main text ([] when it finds none)."""
-    body = getattr(_trafilatura(tree), "body", None)
+    body = getattr(main_text(tree), "body", None)
     if body is None:
         return []
     blocks: list[Block] = []
     for index, element in enumerate(body):
         blocks.extend(_blocks_of(element, index, url))
     return [b for b in blocks if b.text and not is_boilerplate(b.text)]
-
-
-def _trafilatura(tree: lxml.html.HtmlElement) -> Any:
-    """trafilatura's Document for the main text, or None when it finds nothing (or trips).
-
-    Its own extractor runs first alone (`fast`): on most article pages it is right and the
-    readability/jusText comparison costs about a third of the time. The fallbacks run only
-    when that pass looks thin: less than an article's worth of text, or much less than the
-    page's own paragraphs hold (a cheap count). Then the fuller result wins when it is
-    clearly longer, so the body is never much shorter than trafilatura's own best."""
-    doc = _run_trafilatura(tree, fast=True)
-    words = _doc_words(doc)
-    if words >= MIN_WORDS and words >= _THIN_SHARE * _paragraph_words(tree):
-        return doc
-    full = _run_trafilatura(tree, fast=False)
-    if full is None or (words >= MIN_WORDS and _doc_words(full) < _LONGER * words):
-        return doc or full
-    return full
-
-
-def _paragraph_words(tree: lxml.html.HtmlElement) -> int:
-    """Words in the page's <p> elements outside links: what an article's text is made of."""
-    texts = tree.xpath("//body//p//text()[not(ancestor::a)]")
-    return word_count(" ".join(texts))
-
-
-def _run_trafilatura(tree: lxml.html.HtmlElement, *, fast: bool) -> Any:
-    try:
-        return trafilatura.bare_extraction(
-            tree,  # it works on its own copy
-            # No URL: trafilatura would resolve every link of the page (navigation included)
-            # against it, about a tenth of its time; _inline resolves the body's links.
-            url=None,
-            fast=fast,
-            include_comments=False,
-            include_tables=True,
-            include_formatting=True,
-            include_links=True,
-            # Asked for separately, only when needed (processing.metadata.FallbackMetadata).
-            with_metadata=False,
-            deduplicate=False,
-        )
-    except Exception:
-        # A third-party parser on hostile input: whatever it trips on means "found nothing".
-        return None
-
-
-def _doc_words(doc: Any) -> int:
-    body = getattr(doc, "body", None)
-    return word_count(" ".join(body.itertext())) if body is not None else 0
 
 
 def _blocks_of(element: Any, index: int, url: str) -> Iterator[Block]:
@@ -173,13 +141,9 @@ def _blocks_of(element: Any, index: int, url: str) -> Iterator[Block]:
 
 
 def _table_blocks(table: Any, url: str) -> Iterator[Block]:
-    """A table that holds prose, one paragraph per row (cells joined by a space); a data
-    table (numbers, short labels) is left out, as before."""
+    """A table, one paragraph per row (cells joined by a space). Data tables too: recipes,
+    prices and specifications are the page's content as much as its prose."""
     rows = [[cell for cell in row if cell.tag == "cell"] for row in table.iter("row")]
-    cells = [word_count(" ".join(c.itertext())) for row in rows for c in row]
-    filled = [n for n in cells if n]
-    if not filled or sum(filled) / len(filled) < _TABLE_CELL_WORDS:
-        return
     for row in rows:
         parts = [_block("p", cell, url) for cell in row]
         parts = [b for b in parts if b.text]

@@ -127,6 +127,7 @@ def _extract(
     if not title:
         return NotAnArticle("no headline found")
 
+    blocks = body.drop_link_teasers(blocks)
     published = published_date(tree, ld, meta, fallback, soup, sel.date, url)
     paragraphs = [b.text for b in blocks]
     language = page_language(tree, meta, hint, " ".join(paragraphs[:20]))

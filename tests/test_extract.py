@@ -384,3 +384,67 @@ def test_subheadings_lists_and_quotes_keep_document_order() -> None:
     assert "<blockquote>\n<p>“It is about time,” one resident wrote.</p>\n</blockquote>" in (
         article.html
     )
+
+
+# --- body quality: tables, "read also" links, page dumps ------------------------------------
+
+
+def _with_extra(extra: str) -> ExtractedArticle:
+    page = english_article_page().replace(
+        '</div>\n<div class="newsletter">', extra + '</div>\n<div class="newsletter">'
+    )
+    return _article(page, EN_URL)
+
+
+def test_data_table_rows_are_body_text() -> None:
+    article = _with_extra(
+        "<table><tr><td>Embankment</td><td>4.2 m</td></tr>"
+        "<tr><td>Pumping stations</td><td>3</td></tr></table>"
+    )
+    assert article.paragraphs[-2:] == ["Embankment 4.2 m", "Pumping stations 3"]
+
+
+def test_a_short_paragraph_made_of_a_link_is_a_teaser_not_text() -> None:
+    article = _with_extra(
+        '<p><a href="/local/bridge-reopens">Read next: the old bridge reopens</a></p>'
+        '<p>Details: <a href="https://www.example.org/plan">www.example.org/plan</a></p>'
+    )
+    assert "Read next: the old bridge reopens" not in article.paragraphs
+    assert "bridge-reopens" not in article.html
+    assert "Details: www.example.org/plan" in article.paragraphs  # an address written out
+
+
+def test_link_teasers_still_make_a_listing() -> None:
+    # recognition counts them before they leave the body
+    assert _rejected(section_page()).startswith("listing: 87% of the text is links")
+
+
+def test_a_page_dump_is_told_from_an_extraction() -> None:
+    from types import SimpleNamespace
+
+    from lxml import etree
+
+    from processing.trafilatura_pass import _is_page_dump
+
+    def doc(*paragraphs: str) -> SimpleNamespace:
+        body = etree.Element("body")
+        for text in paragraphs:
+            etree.SubElement(body, "p").text = text
+        return SimpleNamespace(body=body)
+
+    page_text = " ".join(["menu entry, story teaser, footer link"] * 40)
+    assert _is_page_dump(doc(page_text))  # trafilatura's last resort: the whole page at once
+    assert not _is_page_dump(doc(*ENGLISH_PARAGRAPHS))
+    assert not _is_page_dump(doc("A short note of a few words."))
+    assert not _is_page_dump(None)
+
+
+def test_json_output_says_why_the_page_is_an_article() -> None:
+    from newsvault.output import extracted_dict
+    from vocabulary.normalize import clean_text
+
+    article = _article(arabic_article_page(SEED))
+    assert article.recognition
+    document = extracted_dict(article, clean_text)
+    assert document["recognition"] == article.recognition
+    assert document["text"].split("\n") == list(SEED.paragraphs)
