@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import lxml.html
 from bs4 import BeautifulSoup
 
-from processing.page_metadata import page_metadata
+from processing.page_metadata import page_date, page_metadata
 from processing.text import SELECTOR_ERRORS, tidy
 from vocabulary.schema_org import ARTICLE_TYPES
 
@@ -68,6 +68,7 @@ class FallbackMetadata:
     def __init__(self, source: str, tree: lxml.html.HtmlElement, url: str) -> None:
         self._source, self._tree, self._url = source, tree, url
         self._metadata: Any = _NOT_YET
+        self._date: Any = _NOT_YET
 
     def _get(self) -> Any:
         if self._metadata is _NOT_YET:
@@ -75,7 +76,12 @@ class FallbackMetadata:
         return self._metadata
 
     def field(self, name: str) -> str | None:
-        value = getattr(self._get(), name, None)
+        if name == "date":  # its own search, run only when a page's markup has no date
+            if self._date is _NOT_YET:
+                self._date = _trafilatura_date(self._tree, self._url)
+            value = self._date
+        else:
+            value = getattr(self._get(), name, None)
         return tidy(value) if isinstance(value, str) and value.strip() else None
 
     def strings(self, name: str) -> list[str]:
@@ -86,10 +92,18 @@ class FallbackMetadata:
 _NOT_YET = object()
 
 
-def _trafilatura_metadata(source: str, tree: lxml.html.HtmlElement, url: str) -> Any:
-    """trafilatura's metadata (htmldate included), or None when it trips on the page."""
+def _trafilatura_date(tree: lxml.html.HtmlElement, url: str) -> str | None:
+    """htmldate's date as trafilatura's metadata would give it, or None when it trips."""
     try:
-        return page_metadata(source, url or None, tree=tree)
+        return page_date(tree, url or None)
+    except Exception:  # a third-party parser on hostile input: "found nothing"
+        return None
+
+
+def _trafilatura_metadata(source: str, tree: lxml.html.HtmlElement, url: str) -> Any:
+    """trafilatura's metadata (but its date, see `_trafilatura_date`), or None when it trips."""
+    try:
+        return page_metadata(source, url or None, tree=tree, with_date=False)
     except Exception:  # a third-party parser on hostile input: "found nothing"
         return None
 

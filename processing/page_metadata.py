@@ -83,21 +83,39 @@ def may_name_an_author(tree: HtmlElement, attributes: str | None = None) -> bool
 
 
 def page_metadata(
-    source: str, url: str | None, *, tree: HtmlElement | None = None
+    source: str, url: str | None, *, tree: HtmlElement | None = None, with_date: bool = True
 ) -> Document | None:
     """``trafilatura.extract_metadata(source, default_url=url)``, answering the same, faster.
 
     ``tree``: the source already parsed (read, never changed). None when the page cannot be
-    parsed.
+    parsed. ``with_date=False`` leaves ``date`` unset: htmldate's extensive search is the
+    costliest step, and a caller that found the date elsewhere asks :func:`page_date` only
+    when it needs it.
     """
     if tree is None:
         tree = load_html(source)
     if tree is None:
         return None
-    return _metadata(tree, url)
+    return _metadata(tree, url, with_date=with_date)
 
 
-def _metadata(tree: HtmlElement, default_url: str | None) -> Document:
+def page_date(tree: HtmlElement, url: str | None) -> str | None:
+    """The date trafilatura's metadata would give the page (htmldate, extensive search)."""
+    date_config: dict[str, Any] = set_date_params(True)
+    date_config["url"] = _page_url(tree, url)
+    found: str | None = find_date(tree, **date_config)
+    return found
+
+
+def _page_url(tree: HtmlElement, default_url: str | None) -> str | None:
+    """The URL trafilatura's metadata settles on: meta tags, then JSON-LD, then links."""
+    metadata = examine_meta(tree)
+    with contextlib.suppress(Exception):
+        metadata = extract_meta_json(tree, metadata)
+    return metadata.url or extract_url(tree, default_url)
+
+
+def _metadata(tree: HtmlElement, default_url: str | None, *, with_date: bool = True) -> Document:
     # trafilatura.metadata.extract_metadata with its defaults (extensive date search, no
     # author blacklist); the changes are the guarded searches.
     date_config: dict[str, Any] = set_date_params(True)
@@ -116,7 +134,8 @@ def _metadata(tree: HtmlElement, default_url: str | None) -> Document:
     if metadata.url:
         metadata.hostname = extract_domain(metadata.url, fast=True)
     date_config["url"] = metadata.url
-    metadata.date = find_date(tree, **date_config)
+    if with_date:
+        metadata.date = find_date(tree, **date_config)
     if not metadata.sitename:
         metadata.sitename = extract_sitename(tree)
     if metadata.sitename:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
+import lxml.html
 import pytest
 import trafilatura
 from trafilatura.xpaths import AUTHOR_XPATHS
 
 from bench.corpus import article_page, generate_corpus
 from bench.generated_site import render_site
-from processing.page_metadata import AUTHOR_MARKERS, may_name_an_author, page_metadata
+from processing.page_metadata import AUTHOR_MARKERS, may_name_an_author, page_date, page_metadata
 from tests.pages import arabic_article_page, english_article_page, section_page
 
 URL = "https://news.example/2021/05/story.html"
@@ -82,6 +83,11 @@ def test_same_answer_as_trafilatura(page: str) -> None:
         return {k: v for k, v in document.as_dict().items() if k not in ("body", "commentsbody")}
 
     assert fields(ours) == fields(theirs)
+    # The date asked for on its own (when a page's markup has none) is trafilatura's too.
+    without_date = page_metadata(page, URL, with_date=False)
+    assert without_date is not None and without_date.date is None
+    assert fields(without_date) == {**fields(theirs), "date": None}
+    assert page_date(lxml.html.fromstring(page), URL) == theirs.date
 
 
 @pytest.mark.parametrize("byline", _BYLINES)
