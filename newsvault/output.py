@@ -69,6 +69,7 @@ def version_dict(article: Article, version: Version) -> dict[str, Any]:
     return {
         "url": article.canonical_url,
         "title": version.title,
+        "lead": (version.meta or {}).get("lead"),
         "text": version.text,
         "language": version.language,
         "authors": version.authors,
@@ -87,6 +88,7 @@ def extracted_dict(extracted: ExtractedArticle, clean: Callable[[str], str]) -> 
     return {
         "article": True,
         "title": clean(extracted.title),
+        "lead": clean(extracted.lead) if extracted.lead else None,  # the standfirst
         "text": clean(extracted.text),
         "language": extracted.language,
         "authors": list(extracted.authors),
@@ -128,6 +130,9 @@ def version_text(console: Console, document: dict[str, Any]) -> None:
         urls = ", ".join(document["cluster"])
         console.print(styled("[dim]same story at: {urls}[/]", urls=urls, highlight=True))
     console.print()
+    if document.get("lead"):
+        console.print(Text(document["lead"], style="italic"), soft_wrap=True)
+        console.print()
     for paragraph in (document.get("text") or "").split("\n"):
         console.print(paragraph, highlight=False, soft_wrap=True)
         console.print()

@@ -31,6 +31,7 @@ from storage.search import index_documents
 from tasks.batch import Cleaned, Outcome, PendingCapture, Prepared, Rejected, Revisit
 from tasks.clusters import join_clusters, join_late_candidates
 from tasks.lsh import near_duplicate_index
+from vocabulary.normalize import clean_text
 
 if TYPE_CHECKING:
     from tasks.config import TasksConfig
@@ -370,6 +371,7 @@ def _metadata(extracted: ExtractedArticle) -> dict[str, Any]:
         "tags": list(extracted.tags),
         "top_image": extracted.top_image,
         "site_name": extracted.site_name,
+        "lead": clean_text(extracted.lead) if extracted.lead else None,  # the standfirst
         # Why the page was taken as an article: kept with the version (and in its WARC
         # conversion record, so a reindex shows the same reason).
         "recognition": extracted.recognition,

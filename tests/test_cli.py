@@ -40,6 +40,7 @@ def test_extract_reads_a_page_from_standard_input() -> None:
     document = json.loads(result.stdout)
     lines = seed_lines()
     assert document["title"] == lines[0]
+    assert document["lead"] == lines[1]
     assert document["text"].split("\n") == lines[2:]
     assert document["language"] == "ar"
     assert document["encoding"] == "utf-8"

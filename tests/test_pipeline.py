@@ -80,6 +80,7 @@ def test_seed_article_is_stored_exactly(settings: Settings) -> None:
         version = session.scalars(select(Version)).one()
         assert version.title == lines[0]
         assert version.text.split("\n") == lines[2:]
+        assert version.meta["lead"] == lines[1]  # the standfirst is kept, beside the text
         assert version.language == "ar"
         assert "قاآني" in version.text  # the page's own spelling is kept
         # The WARC conversion record holds the same cleaned version.
