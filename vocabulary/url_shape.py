@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -64,6 +65,8 @@ class UrlShape:
     weak: bool = False  # a guess from the path alone (a one-segment path may be either)
 
 
+# A site's navigation links are the same on every page: remember recent answers.
+@lru_cache(maxsize=65536)
 def url_shape(url: str) -> UrlShape:
     """The role the URL's shape suggests: listing segments and query words first, then slugs."""
     parts = urlsplit(url)
