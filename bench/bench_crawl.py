@@ -72,12 +72,34 @@ def _report(pages: int, started: float, cpu0: float, **extra: Any) -> None:
     )
 
 
+def crawl_bare(spider: type[Any]) -> None:
+    """Run a bare Scrapy spider (the baseline: robots.txt, no storage); print its figures."""
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(
+        {
+            "CONCURRENT_REQUESTS": CONCURRENCY,
+            "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
+            "DOWNLOAD_DELAY": 0,
+            "AUTOTHROTTLE_ENABLED": False,
+            "ROBOTSTXT_OBEY": True,
+            "TELNETCONSOLE_ENABLED": False,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    crawler = process.create_crawler(spider)
+    process.crawl(crawler)
+    started, cpu0 = time.perf_counter(), _cpu()
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    _report(int(stats.get("response_received_count", 0)), started, cpu0)
+
+
 def child_bare(url: str, pattern: str) -> None:
     """The baseline: a plain Scrapy spider with the same routes and link rules, no storage."""
     import re
 
     import scrapy
-    from scrapy.crawler import CrawlerProcess
     from scrapy.spiders import SitemapSpider
 
     article = re.compile(pattern)
@@ -107,23 +129,7 @@ def child_bare(url: str, pattern: str) -> None:
                 if article.search(link) or "?page=" in link:
                     yield scrapy.Request(link, callback=self.parse_page)
 
-    process = CrawlerProcess(
-        {
-            "CONCURRENT_REQUESTS": CONCURRENCY,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
-            "DOWNLOAD_DELAY": 0,
-            "AUTOTHROTTLE_ENABLED": False,
-            "ROBOTSTXT_OBEY": True,
-            "TELNETCONSOLE_ENABLED": False,
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    crawler = process.create_crawler(Bare)
-    process.crawl(crawler)
-    started, cpu0 = time.perf_counter(), _cpu()
-    process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    _report(int(stats.get("response_received_count", 0)), started, cpu0)
+    crawl_bare(Bare)
 
 
 def child_newsvault(url: str, pattern: str, home: str) -> None:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_crawl import CONCURRENCY, _cpu, _report  # noqa: E402  (path above)
+from bench.bench_crawl import CONCURRENCY, crawl_bare  # noqa: E402  (path above)
 from bench.results import RESULTS, append_section, markdown_table  # noqa: E402
 
 ARTICLES = 600
@@ -45,7 +45,6 @@ ARTICLES = 600
 def child_bare(url: str) -> None:
     """The baseline: every in-site link from the home page, robots.txt obeyed, no storage."""
     import scrapy
-    from scrapy.crawler import CrawlerProcess
 
     host = url.split("//", 1)[1]
 
@@ -62,23 +61,7 @@ def child_bare(url: str) -> None:
                 if parts.scheme in ("http", "https") and parts.netloc == host:
                     yield scrapy.Request(link, callback=self.parse)
 
-    process = CrawlerProcess(
-        {
-            "CONCURRENT_REQUESTS": CONCURRENCY,
-            "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
-            "DOWNLOAD_DELAY": 0,
-            "AUTOTHROTTLE_ENABLED": False,
-            "ROBOTSTXT_OBEY": True,
-            "TELNETCONSOLE_ENABLED": False,
-            "LOG_LEVEL": "WARNING",
-        }
-    )
-    crawler = process.create_crawler(Bare)
-    process.crawl(crawler)
-    started, cpu0 = time.perf_counter(), _cpu()
-    process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    _report(int(stats.get("response_received_count", 0)), started, cpu0)
+    crawl_bare(Bare)
 
 
 def _children_cpu() -> float:

@@ -14,7 +14,15 @@ from typing import Annotated
 
 import typer
 
-from newsvault import cli_archive, cli_ops, cli_processing, cli_sites, cli_web, output
+from newsvault import (
+    cli_archive,
+    cli_ops,
+    cli_processing,
+    cli_sites,
+    cli_web,
+    output,
+    worker_watchdog,
+)
 from newsvault.cli_common import (
     Format,
     FormatOption,
@@ -38,8 +46,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-# How long `newsvault worker` waits before starting again after dying of an error.
+# How long `newsvault worker` waits before starting again after dying of an error, and how
+# long its shutdown may take after an unrecoverable error before it starts over regardless.
 WORKER_RESTART_DELAY = 2.0
+WORKER_SHUTDOWN_GRACE = 15.0
 
 
 # Commands --------------------------------------------------------------------------------
@@ -247,7 +257,14 @@ def worker(
         load_model()
 
     became_ready: list[bool] = []
-    worker_ready.connect(lambda **_: became_ready.append(True), weak=False)
+
+    def on_ready(**_: object) -> None:
+        became_ready.append(True)
+        # Once Celery has set up its logging: if it gives up after a broker loss and its
+        # shutdown then hangs, start over anyway.
+        worker_watchdog.install(grace=WORKER_SHUTDOWN_GRACE)
+
+    worker_ready.connect(on_ready, weak=False)
     try:
         celery_app.worker_main(
             [
