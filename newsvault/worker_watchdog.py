@@ -52,8 +52,10 @@ def start_over(argv: list[str]) -> None:
         for pid in children.read_text().split():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid), signal.SIGKILL)
-    sys.stderr.write("warning: worker shutdown hung after an unrecoverable error; starting again\n")
-    sys.stderr.flush()
+    # Straight to the file descriptor: the hung shutdown may hold logging's locks, and
+    # Celery's stderr is a logging proxy.
+    with contextlib.suppress(OSError):
+        os.write(2, b"warning: worker shutdown hung after an unrecoverable error; starting again\n")
     os.execv(sys.executable, [sys.executable, *argv])
 
 
