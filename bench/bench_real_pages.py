@@ -75,16 +75,20 @@ def _median_ms(pages: Sequence[Any], tool: str) -> str:
 # --- body ---------------------------------------------------------------------------------------
 
 
-def run_body(root: Path, limit: int | None) -> list[body_mod.PageResult]:
-    cases = body_cases(root)[:limit]
-    body_mod.warm_up()
+def _run_cases(part: str, cases: Sequence[Any], run_page: Any) -> list[Any]:
+    """Each case's page scored by ``run_page(case, language, raw)``, with progress."""
     pages = []
     for i, case in enumerate(cases, 1):
         raw = case.path.read_bytes()
-        pages.append(body_mod.run_page(case, page_language(raw), raw))
+        pages.append(run_page(case, page_language(raw), raw))
         if i % 100 == 0:
-            console.print(f"body: {i}/{len(cases)} pages")
+            console.print(f"{part}: {i}/{len(cases)} pages")
     return pages
+
+
+def run_body(root: Path, limit: int | None) -> list[body_mod.PageResult]:
+    body_mod.warm_up()
+    return _run_cases("body", body_cases(root)[:limit], body_mod.run_page)
 
 
 def body_tables(pages: Sequence[body_mod.PageResult], min_pages: int) -> list[Table]:
@@ -161,15 +165,8 @@ def body_details(pages: Sequence[body_mod.PageResult]) -> list[dict[str, Any]]:
 
 
 def run_dates(root: Path, limit: int | None) -> list[dates_mod.DatePage]:
-    cases = date_cases(root)[:limit]
     dates_mod.warm_up()
-    pages = []
-    for i, case in enumerate(cases, 1):
-        raw = case.path.read_bytes()
-        pages.append(dates_mod.run_page(case, page_language(raw), raw))
-        if i % 100 == 0:
-            console.print(f"dates: {i}/{len(cases)} pages")
-    return pages
+    return _run_cases("dates", date_cases(root)[:limit], dates_mod.run_page)
 
 
 def date_tables(pages: Sequence[dates_mod.DatePage], min_pages: int) -> list[Table]:

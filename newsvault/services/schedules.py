@@ -7,6 +7,9 @@ site's schedule changes take effect on the running beat within seconds (tasks/sc
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from celery import Celery
 from sqlalchemy import select
 
 from newsvault.config import Settings
@@ -42,17 +45,20 @@ def set_schedule(settings: Settings, site: str, expression: str) -> ScheduleInfo
 
 
 def pause(settings: Settings, site: str) -> ScheduleInfo:
-    _distributed(settings)
-    try:
-        return schedules.pause(app_for(settings), site)
-    except schedules.ScheduleError as exc:
-        raise NotFound(str(exc)) from None
+    return _existing_entry(settings, site, schedules.pause)
 
 
 def resume(settings: Settings, site: str) -> ScheduleInfo:
+    return _existing_entry(settings, site, schedules.resume)
+
+
+def _existing_entry(
+    settings: Settings, site: str, change: Callable[[Celery, str], ScheduleInfo]
+) -> ScheduleInfo:
+    """``change`` the site's existing entry; a site without one is :class:`NotFound`."""
     _distributed(settings)
     try:
-        return schedules.resume(app_for(settings), site)
+        return change(app_for(settings), site)
     except schedules.ScheduleError as exc:
         raise NotFound(str(exc)) from None
 
