@@ -134,7 +134,15 @@ def body_tables(pages: Sequence[body_mod.PageResult], min_pages: int) -> list[Ta
     refusals.add_column("pages", justify="right")
     for reason, n in reasons.most_common():
         refusals.add_row(reason, str(n))
-    return [overall, per_lang, refusals]
+    ours = statistics.median(p.tools[body_mod.NEWSVAULT].cpu_ms for p in pages)
+    cost = Table(title="Extraction cost: newsvault's median CPU per page over each tool's")
+    cost.add_column("against")
+    cost.add_column("its median CPU ms", justify="right")
+    cost.add_column("newsvault / it", justify="right")
+    for tool in body_mod.TOOLS[2:]:
+        theirs = statistics.median(p.tools[tool].cpu_ms for p in pages)
+        cost.add_row(tool, f"{theirs:.1f}", f"{ours / theirs:.2f}" if theirs else "-")
+    return [overall, per_lang, refusals, cost]
 
 
 def body_details(pages: Sequence[body_mod.PageResult]) -> list[dict[str, Any]]:

@@ -269,7 +269,7 @@ def page_dates(
     meta = MetaTags.from_tree(tree)
     ld = json_ld_article(tree)
     soup = BeautifulSoup(source, "lxml") if selector else None
-    fallback = FallbackMetadata(source, tree, url)
+    fallback = FallbackMetadata(tree, url)
     published = published_date(tree, ld, meta, fallback, soup, selector, url)
     return published, modified_page_date(ld, meta)
 

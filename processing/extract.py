@@ -107,7 +107,7 @@ def _extract(
 ) -> ExtractedArticle | NotAnArticle:
     meta = metadata.MetaTags.from_tree(tree)
     ld = metadata.json_ld_article(tree)
-    fallback = metadata.FallbackMetadata(source, tree, url)  # last resort, computed if asked
+    fallback = metadata.FallbackMetadata(tree, url)  # last resort, computed if asked
     notes: list[str] = []
     # One bs4 parse shared by all selectors (bs4 is several times slower than lxml).
     soup = BeautifulSoup(source, "lxml") if any(vars(sel).values()) else None

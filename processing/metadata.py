@@ -11,7 +11,7 @@ from __future__ import annotations
 import html as html_lib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin
@@ -19,7 +19,7 @@ from urllib.parse import urljoin
 import lxml.html
 from bs4 import BeautifulSoup
 
-from processing.page_metadata import page_date, page_metadata
+from processing.page_metadata import PageMetadataFields
 from processing.text import SELECTOR_ERRORS, tidy
 from vocabulary.schema_org import ARTICLE_TYPES
 
@@ -61,51 +61,29 @@ class MetaTags:
 
 
 class FallbackMetadata:
-    """trafilatura's metadata, computed on first use: the last-resort source. On pages with
-    JSON-LD and OpenGraph it is rarely asked for, and on pages with many links and meta tags
-    it costs as much as the main text."""
+    """trafilatura's metadata, each field computed on first use: the last-resort source.
 
-    def __init__(self, source: str, tree: lxml.html.HtmlElement, url: str) -> None:
-        self._source, self._tree, self._url = source, tree, url
-        self._metadata: Any = _NOT_YET
-        self._date: Any = _NOT_YET
+    On pages with JSON-LD and OpenGraph it is rarely asked for; when it is, most pages lack
+    one field or two (the site name above all), and the author, category and tag searches
+    cost as much as the main text: only the fields asked for are searched."""
 
-    def _get(self) -> Any:
-        if self._metadata is _NOT_YET:
-            self._metadata = _trafilatura_metadata(self._source, self._tree, self._url)
-        return self._metadata
+    def __init__(self, tree: lxml.html.HtmlElement, url: str) -> None:
+        self._fields = PageMetadataFields(tree, url or None)
 
     def field(self, name: str) -> str | None:
-        if name == "date":  # its own search, run only when a page's markup has no date
-            if self._date is _NOT_YET:
-                self._date = _trafilatura_date(self._tree, self._url)
-            value = self._date
-        else:
-            value = getattr(self._get(), name, None)
+        value = self._guarded(lambda: self._fields.text(name))
         return tidy(value) if isinstance(value, str) and value.strip() else None
 
     def strings(self, name: str) -> list[str]:
-        value = getattr(self._get(), name, None) or []
+        value = self._guarded(getattr(self._fields, name)) or []
         return [tidy(v) for v in value if isinstance(v, str) and v.strip()]
 
-
-_NOT_YET = object()
-
-
-def _trafilatura_date(tree: lxml.html.HtmlElement, url: str) -> str | None:
-    """htmldate's date as trafilatura's metadata would give it, or None when it trips."""
-    try:
-        return page_date(tree, url or None)
-    except Exception:  # a third-party parser on hostile input: "found nothing"
-        return None
-
-
-def _trafilatura_metadata(source: str, tree: lxml.html.HtmlElement, url: str) -> Any:
-    """trafilatura's metadata (but its date, see `_trafilatura_date`), or None when it trips."""
-    try:
-        return page_metadata(source, url or None, tree=tree, with_date=False)
-    except Exception:  # a third-party parser on hostile input: "found nothing"
-        return None
+    @staticmethod
+    def _guarded(search: Callable[[], Any]) -> Any:
+        try:
+            return search()
+        except Exception:  # a third-party parser on hostile input: "found nothing"
+            return None
 
 
 def json_ld_article(tree: lxml.html.HtmlElement) -> dict[str, Any]:

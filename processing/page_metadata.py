@@ -19,7 +19,11 @@ that the answers are identical, and that the words cover trafilatura's expressio
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from collections.abc import Callable, Mapping
+from copy import copy
+from functools import cached_property
+from html import unescape
+from typing import Any, ClassVar
 
 from courlan import extract_domain
 from htmldate import find_date
@@ -96,70 +100,124 @@ def page_metadata(
         tree = load_html(source)
     if tree is None:
         return None
-    return _metadata(tree, url, with_date=with_date)
+    return PageMetadataFields(tree, url).document(with_date=with_date)
 
 
 def page_date(tree: HtmlElement, url: str | None) -> str | None:
     """The date trafilatura's metadata would give the page (htmldate, extensive search)."""
-    date_config: dict[str, Any] = set_date_params(True)
-    date_config["url"] = _page_url(tree, url)
-    found: str | None = find_date(tree, **date_config)
-    return found
+    return PageMetadataFields(tree, url).text("date")
 
 
-def _page_url(tree: HtmlElement, default_url: str | None) -> str | None:
-    """The URL trafilatura's metadata settles on: meta tags, then JSON-LD, then links."""
-    metadata = examine_meta(tree)
-    with contextlib.suppress(Exception):
-        metadata = extract_meta_json(tree, metadata)
-    return metadata.url or extract_url(tree, default_url)
+class PageMetadataFields:
+    """trafilatura's metadata one field at a time, each computed on first use.
+
+    A caller that lacks only the site name (most real pages declare a title and a date but
+    no ``og:site_name``) pays for the meta tags and the title, not for the author, category
+    and tag searches. :meth:`text` answers what the same field of ``extract_metadata`` holds
+    (its ``clean_and_trim`` included); :meth:`document` assembles them all.
+    """
+
+    def __init__(self, tree: HtmlElement, default_url: str | None) -> None:
+        self._tree, self._default_url = tree, default_url
+
+    def text(self, name: str) -> str | None:
+        """One string field: title, author, url, hostname, sitename, date or image."""
+        return _trimmed(self._STRING_FIELDS[name](self))
+
+    @cached_property
+    def _declared(self) -> Document:
+        """What the meta tags and JSON-LD say (trafilatura's first two steps)."""
+        metadata = examine_meta(self._tree)
+        if metadata.author and " " not in metadata.author:
+            metadata.author = None
+        with contextlib.suppress(Exception):  # trafilatura's own guard: bugs in its JSON-LD reader
+            metadata = extract_meta_json(self._tree, metadata)
+        return metadata
+
+    @cached_property
+    def _attributes(self) -> str:
+        return attribute_text(self._tree)
+
+    @cached_property
+    def _url(self) -> str | None:
+        return self._declared.url or extract_url(self._tree, self._default_url)
+
+    def _title(self) -> str | None:
+        return self._declared.title or extract_title(self._tree)
+
+    def _author(self) -> str | None:
+        author = self._declared.author
+        if not author and may_name_an_author(self._tree, self._attributes):
+            author = extract_author(self._tree)
+        return author
+
+    def _hostname(self) -> str | None:
+        return extract_domain(self._url, fast=True) if self._url else None
+
+    def _sitename(self) -> str | None:
+        sitename = self._declared.sitename or extract_sitename(self._tree)
+        if sitename:
+            sitename = sitename.lstrip("@")
+            if sitename and "." not in sitename and not sitename[0].isupper():
+                sitename = sitename.title()
+        elif self._url:
+            match = META_URL.match(self._url)
+            sitename = match[1] if match else None
+        return sitename
+
+    def _date(self) -> str | None:
+        date_config: dict[str, Any] = set_date_params(True)
+        date_config["url"] = self._url
+        found: str | None = find_date(self._tree, **date_config)
+        return found
+
+    _STRING_FIELDS: ClassVar[Mapping[str, Callable[[PageMetadataFields], str | None]]] = {
+        "title": _title,
+        "author": _author,
+        "url": lambda self: self._url,
+        "hostname": _hostname,
+        "sitename": _sitename,
+        "date": _date,
+        "image": lambda self: self._declared.image,
+    }
+
+    def categories(self) -> list[str]:
+        if self._declared.categories:
+            return list(self._declared.categories)
+        if CATEGORY_LINK_MARKER in self._attributes:
+            return extract_catstags("category", self._tree)
+        sections = (element.attrib["content"] for element in _SECTION_META(self._tree))
+        lines = (line_processing(section) for section in sections if section)
+        return [line for line in dict.fromkeys(lines) if line]
+
+    def tags(self) -> list[str]:
+        if self._declared.tags:
+            return list(self._declared.tags)
+        if TAG_LINK_MARKER in self._attributes:
+            return extract_catstags("tag", self._tree)
+        return []
+
+    def document(self, *, with_date: bool = True) -> Document:
+        """All fields, as ``trafilatura.extract_metadata`` returns them (trafilatura 2.x)."""
+        metadata = copy(self._declared)  # the cached answer stays as the page declared it
+        metadata.title, metadata.author = self._title(), self._author()
+        metadata.url, metadata.hostname = self._url, self._hostname()
+        metadata.date = self._date() if with_date else None
+        metadata.sitename = self._sitename()
+        metadata.categories, metadata.tags = self.categories(), self.tags()
+        metadata.license = extract_license(self._tree)
+        metadata.filedate = set_date_params(True).get("max_date")
+        metadata.clean_and_trim()
+        return metadata
 
 
-def _metadata(tree: HtmlElement, default_url: str | None, *, with_date: bool = True) -> Document:
-    # trafilatura.metadata.extract_metadata with its defaults (extensive date search, no
-    # author blacklist); the changes are the guarded searches.
-    date_config: dict[str, Any] = set_date_params(True)
-    metadata = examine_meta(tree)
-    if metadata.author and " " not in metadata.author:
-        metadata.author = None
-    with contextlib.suppress(Exception):  # trafilatura's own guard: bugs in its JSON-LD reader
-        metadata = extract_meta_json(tree, metadata)
-    if not metadata.title:
-        metadata.title = extract_title(tree)
-    attributes = attribute_text(tree)
-    if not metadata.author and may_name_an_author(tree, attributes):
-        metadata.author = extract_author(tree)
-    if not metadata.url:
-        metadata.url = extract_url(tree, default_url)
-    if metadata.url:
-        metadata.hostname = extract_domain(metadata.url, fast=True)
-    date_config["url"] = metadata.url
-    if with_date:
-        metadata.date = find_date(tree, **date_config)
-    if not metadata.sitename:
-        metadata.sitename = extract_sitename(tree)
-    if metadata.sitename:
-        metadata.sitename = metadata.sitename.lstrip("@")
-        if (
-            metadata.sitename
-            and "." not in metadata.sitename
-            and not metadata.sitename[0].isupper()
-        ):
-            metadata.sitename = metadata.sitename.title()
-    elif metadata.url:
-        match = META_URL.match(metadata.url)
-        if match:
-            metadata.sitename = match[1]
-    if not metadata.categories:
-        if CATEGORY_LINK_MARKER in attributes:
-            metadata.categories = extract_catstags("category", tree)
-        else:
-            sections = (element.attrib["content"] for element in _SECTION_META(tree))
-            lines = (line_processing(section) for section in sections if section)
-            metadata.categories = [line for line in dict.fromkeys(lines) if line]
-    if not metadata.tags:
-        metadata.tags = extract_catstags("tag", tree) if TAG_LINK_MARKER in attributes else []
-    metadata.license = extract_license(tree)
-    metadata.filedate = date_config.get("max_date")
-    metadata.clean_and_trim()
-    return metadata
+def _trimmed(value: str | None) -> str | None:
+    """A string field as ``Document.clean_and_trim`` leaves it."""
+    if not isinstance(value, str):
+        return value
+    if len(value) > _MAX_FIELD:
+        value = value[: _MAX_FIELD - 1] + "…"
+    return line_processing(unescape(value))
+
+
+_MAX_FIELD = 10000  # trafilatura's Document.clean_and_trim

@@ -17,7 +17,13 @@ from trafilatura.xpaths import AUTHOR_XPATHS
 
 from bench.corpus import article_page, generate_corpus
 from bench.generated_site import render_site
-from processing.page_metadata import AUTHOR_MARKERS, may_name_an_author, page_date, page_metadata
+from processing.page_metadata import (
+    AUTHOR_MARKERS,
+    PageMetadataFields,
+    may_name_an_author,
+    page_date,
+    page_metadata,
+)
 from tests.pages import arabic_article_page, english_article_page, section_page
 
 URL = "https://news.example/2021/05/story.html"
@@ -88,6 +94,12 @@ def test_same_answer_as_trafilatura(page: str) -> None:
     assert without_date is not None and without_date.date is None
     assert fields(without_date) == {**fields(theirs), "date": None}
     assert page_date(lxml.html.fromstring(page), URL) == theirs.date
+    # Each field asked for alone (what extraction's fallback does) is trafilatura's too.
+    alone = PageMetadataFields(lxml.html.fromstring(page), URL)
+    for name in ("title", "author", "url", "hostname", "sitename", "image"):
+        assert alone.text(name) == getattr(theirs, name), name
+    assert alone.categories() == theirs.categories
+    assert alone.tags() == theirs.tags
 
 
 @pytest.mark.parametrize("byline", _BYLINES)
