@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable
 
 from lxml import etree
+from lxml.etree import _Element
 
 from processing.replay_css import rewrite_css
 from processing.replay_urls import ArchiveLinks, Context, resolve, rewrite_srcset
@@ -43,13 +44,11 @@ _MAX_SRCDOC_DEPTH = 3
 _PARSER = etree.HTMLParser(
     collect_ids=False, default_doctype=False, remove_comments=True, remove_pis=True
 )
-_Element = etree._Element
 # Attributes this module may change: an element with none of them (most carry only class,
 # id, alt, data-*) costs one set intersection.
-_INTERESTING = frozenset(
-    {"src", "href", "xlink:href", "srcset", "imagesrcset", "lowsrc", "style", "background",
-     "poster", "data", "action", "formaction", "srcdoc", "manifest", "target"}  # fmt: skip
-)
+_INTERESTING = frozenset({"src", "href", "xlink:href", "srcset", "imagesrcset", "lowsrc", "style",
+                          "background", "poster", "data", "action", "formaction", "srcdoc",
+                          "manifest", "target"})  # fmt: skip
 _REFRESH = re.compile(
     r"^\s*(\d*(?:\.\d*)?)\s*(?:[;,]\s*(?:url\s*=\s*)?(['\"]?)(.*?)\2\s*)?$",
     re.IGNORECASE | re.DOTALL,
@@ -58,10 +57,9 @@ _DROPPED_ATTRIBUTES = frozenset({"integrity", "crossorigin", "ping", "attributio
 _DROPPED_EQUIV = frozenset(
     {"content-security-policy", "content-security-policy-report-only", "set-cookie"}
 )
-_ICON_RELS = frozenset(
-    {"icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon",
-     "fluid-icon", "image_src", "apple-touch-startup-image"}  # fmt: skip
-)
+_ICON_RELS = frozenset({"icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed",
+                        "mask-icon", "fluid-icon", "image_src",
+                        "apple-touch-startup-image"})  # fmt: skip
 _LOADING_RELS = frozenset({"preload", "prefetch", "prerender", "subresource"})
 _PRELOAD_AS = {"style": "cs_", "script": "js_", "worker": "js_", "image": "im_",
                "document": "if_"}  # fmt: skip

@@ -30,9 +30,7 @@ __all__ = [
 ]
 
 # The modifiers the archive serves; "" is the memento page, "id_" the bytes unchanged.
-MODIFIERS: frozenset[str] = frozenset(
-    {"", "id_", "mp_", "if_", "fr_", "im_", "cs_", "js_", "oe_"}
-)
+MODIFIERS: frozenset[str] = frozenset({"", "id_", "mp_", "if_", "fr_", "im_", "cs_", "js_", "oe_"})
 # Modifiers whose response is a document the browser navigates to (or frames).
 DOCUMENT_MODIFIERS: frozenset[str] = frozenset({"", "mp_", "if_", "fr_"})
 

@@ -46,7 +46,10 @@ def attr(html: str, selector: str, name: str) -> str | None:
         ("  \n https://cdn.example/a.png\t ", web("im_", "https://cdn.example/a.png")),
         # A browser reads "\" as "/" in an http(s) URL: this is the host evil.example.
         ("\\\\evil.example\\x.png", web("im_", "https://evil.example/x.png")),
-        ("https://news.example/صورة.jpg", web("im_", "https://news.example/%D8%B5%D9%88%D8%B1%D8%A9.jpg")),
+        (
+            "https://news.example/صورة.jpg",
+            web("im_", "https://news.example/%D8%B5%D9%88%D8%B1%D8%A9.jpg"),
+        ),
         ('https://news.example/"><script>', web("im_", "https://news.example/%22%3E%3Cscript%3E")),
         ("data:image/png;base64,AAAA", "data:image/png;base64,AAAA"),
         ("#section", "#section"),
@@ -85,12 +88,17 @@ def test_srcset_is_split_as_browsers_split_it() -> None:
 
 def test_images_and_srcsets_point_into_the_archive() -> None:
     html = (
-        '<img src="a.jpg" srcset="a-1x.jpg 1x, //cdn.example/a-2x.jpg 2x, data:image/gif;base64,R0 3x">'
+        '<img src="a.jpg" '
+        'srcset="a-1x.jpg 1x, //cdn.example/a-2x.jpg 2x, data:image/gif;base64,R0 3x">'
         '<picture><source srcset="b.webp 480w, javascript:x 800w" type="image/webp">'
         '<img src="/b.jpg"></picture>'
     )
     page = tree(html)
-    img, source, inner = page.cssselect("img")[0], page.cssselect("source")[0], page.cssselect("img")[1]
+    img, source, inner = (
+        page.cssselect("img")[0],
+        page.cssselect("source")[0],
+        page.cssselect("img")[1],
+    )
     assert img.get("src") == web("im_", "https://news.example/world/2026/a.jpg")
     assert img.get("srcset") == (
         f"{web('im_', 'https://news.example/world/2026/a-1x.jpg')} 1x, "
@@ -109,7 +117,8 @@ def test_every_kind_of_resource_gets_its_modifier() -> None:
         '<script src="https://cdn.example/app.js" integrity="sha384-y"></script>'
         '<video src="v.mp4" poster="p.jpg"><source src="v.webm"><track src="t.vtt"></video>'
         '<audio src="a.mp3"></audio><iframe src="https://video.example/embed/1"></iframe>'
-        '<object data="o.svg"></object><embed src="e.swf"><table background="bg.gif"><tr><td>x</td></tr></table>'
+        '<object data="o.svg"></object><embed src="e.swf">'
+        '<table background="bg.gif"><tr><td>x</td></tr></table>'
         '<svg><image href="s.png"></image><use xlink:href="sprite.svg#i"></use></svg>'
     )
     page = tree(html)
@@ -125,7 +134,8 @@ def test_every_kind_of_resource_gets_its_modifier() -> None:
     assert one("link[rel=icon]", "href") == web("im_", "https://news.example/favicon.ico")
     assert one("link[as=font]", "href") == web("oe_", "https://news.example/f.woff2")
     assert one("link[as=image]", "imagesrcset") == (
-        f"{web('im_', 'https://news.example/p.jpg')} 1x, {web('im_', 'https://news.example/p2.jpg')} 2x"
+        f"{web('im_', 'https://news.example/p.jpg')} 1x, "
+        f"{web('im_', 'https://news.example/p2.jpg')} 2x"
     )
     assert one("link[rel=canonical]", "href") == web("", "https://news.example/c")
     assert one("script", "src") == web("js_", "https://cdn.example/app.js")
@@ -146,7 +156,8 @@ def test_every_kind_of_resource_gets_its_modifier() -> None:
 def test_links_and_forms_navigate_inside_the_archive_at_the_top() -> None:
     html = (
         '<a href="/sport/" target="_blank" ping="https://tracker.example/p">Sport</a>'
-        '<a href="#comments" target="_blank">Comments</a><a href="mailto:desk@news.example">Mail</a>'
+        '<a href="#comments" target="_blank">Comments</a>'
+        '<a href="mailto:desk@news.example">Mail</a>'
         '<a href="javascript:void(share())">Share</a><area href="https://maps.example/x">'
         '<form action="https://news.example/search"><button formaction="/b">Go</button></form>'
     )
@@ -234,7 +245,8 @@ def test_inline_css_and_style_blocks_are_rewritten() -> None:
     assert f"url({web('im_', 'https://news.example/world/2026/hero.jpg')})" in style
     assert f'url("{web("oe_", "https://news.example/f/x.woff2")}")' in style
     p = page.cssselect("p")[0].get("style")
-    assert p == f'background-image: url("{web("im_", "https://news.example/world/2026/p.png")}"); color: red'
+    picture = web("im_", "https://news.example/world/2026/p.png")
+    assert p == f'background-image: url("{picture}"); color: red'
 
 
 def test_a_css_string_cannot_close_the_style_element() -> None:
@@ -289,9 +301,11 @@ def test_css_urls_imports_and_image_sets() -> None:
     css = (
         '@charset "windows-1256";\n'
         "@import url(base.css);\n@import 'theme.css' screen;\n"
-        ".a { background: url( a.png ) no-repeat, url(\"data:image/png;base64,AA\"); }\n"
+        '.a { background: url( a.png ) no-repeat, url("data:image/png;base64,AA"); }\n'
         ".b { background-image: image-set('b.png' 1x, url(b2.png) 2x); }\n"
-        "@media (min-width: 10px) { @font-face { font-family: F; src: url(//cdn.example/f.woff); } }\n"
+        "@media (min-width: 10px) {\n"
+        "  @font-face { font-family: F; src: url(//cdn.example/f.woff); }\n"
+        "}\n"
         ".c { behavior: url('javascript:alert(1)'); cursor: url(vbscript:x), auto; }\n"
         "/* url(comment.png) */"
     )
@@ -302,7 +316,8 @@ def test_css_urls_imports_and_image_sets() -> None:
     assert f'@import "{web("cs_", here + "theme.css")}" screen' in out
     assert f"url({web('im_', here + 'a.png')})" in out
     assert 'url("data:image/png;base64,AA")' in out
-    assert f'image-set("{web("im_", here + "b.png")}" 1x, url({web("im_", here + "b2.png")}) 2x)' in out
+    one, two = web("im_", here + "b.png"), web("im_", here + "b2.png")
+    assert f'image-set("{one}" 1x, url({two}) 2x)' in out
     assert f"url({web('oe_', 'https://cdn.example/f.woff')})" in out
     assert "javascript" not in out and "vbscript" not in out
     assert 'behavior: url(""); cursor: url(), auto' in out
@@ -337,7 +352,8 @@ def test_a_200_kb_page_rewrites_in_milliseconds() -> None:
         "</a></h2><p>قال مسؤول إن الوفد سيزور المنطقة الأسبوع المقبل لبحث الاتفاق. {n}</p></div>\n"
     )
     body = "".join(block.format(n=n) for n in range(700))
-    html = f'<!doctype html><html><head><link rel="stylesheet" href="/s.css"></head><body>{body}</body></html>'
+    head = '<head><link rel="stylesheet" href="/s.css"></head>'
+    html = f"<!doctype html><html>{head}<body>{body}</body></html>"
     assert len(html.encode()) > 200_000
     rewrite_html(html, PAGE, LINKS)  # warm up
     start = time.perf_counter()

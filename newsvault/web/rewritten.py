@@ -18,8 +18,8 @@ archived. Every response carries :data:`REWRITTEN_CSP`:
   memento page with its banner included, refuse every frame.
 
 The opaque origin has two costs, both paid here: fonts load in CORS mode, so a request the
-browser marks ``Sec-Fetch-Dest: font`` gets ``Access-Control-Allow-Origin: *`` (a page script
-cannot make such a request, so no site can read the archive's bytes through it); and no
+browser marks ``Sec-Fetch-Dest: font`` gets ``Access-Control-Allow-Origin: *`` (a script can
+load a font that way but never read its bytes, so no site reads archived content through it); and no
 ``Cross-Origin-Resource-Policy`` header is sent (``same-site`` refuses an opaque requester).
 """
 
