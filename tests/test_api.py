@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -129,6 +129,10 @@ def article_id(client: TestClient, url: str) -> int:
         if article["url"] == url:
             return int(article["id"])
     raise AssertionError(f"{url} not listed")
+
+
+def http_date(when: datetime) -> str:
+    return format_datetime(when.astimezone(UTC), usegmt=True)
 
 
 def ts14(when: datetime) -> str:
@@ -469,6 +473,18 @@ def test_raw_replay_of_gzip_keeps_the_encoding_and_follows_revisits(
     revisit = client.get(f"/web/{ts14(second)}id_/{archived.seed_url}")
     assert revisit.status_code == 200 and "قاآني" in revisit.text
     assert isinstance(revisit, httpx.Response)
+
+
+def test_rewritten_replay_of_a_gzipped_revisit_serves_the_repeated_page(
+    client: TestClient, archived: Archived
+) -> None:
+    second = archived.seed_times[1]  # a revisit of a gzipped response
+    response = client.get(f"/web/{ts14(second)}mp_/{archived.seed_url}")
+    assert response.status_code == 200
+    assert "content-encoding" not in response.headers  # decoded to be rewritten
+    assert "قاآني" in response.text
+    assert response.headers["content-security-policy"].startswith("sandbox ")
+    assert response.headers["memento-datetime"] == http_date(second)
 
 
 def test_cleaned_pages_carry_no_script(client: TestClient, archived: Archived) -> None:

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -65,17 +66,13 @@ def archived(tmp_path_factory: pytest.TempPathFactory) -> Archived:
     return build_archive(settings)
 
 
-@pytest.fixture(scope="module")
-def server(archived: Archived) -> Iterator[str]:
-    """``newsvault serve`` in a thread: uvicorn on 127.0.0.1, a free port."""
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """``newsvault serve`` in a thread: uvicorn on 127.0.0.1, a free port; yields its origin."""
     import uvicorn
 
-    from newsvault.web import create_app
-
     port = _free_port()
-    config = uvicorn.Config(
-        create_app(archived.settings), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uvicorn_server = uvicorn.Server(config)
     thread = threading.Thread(target=uvicorn_server.run, daemon=True)
     thread.start()
@@ -84,9 +81,19 @@ def server(archived: Archived) -> Iterator[str]:
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start within 10 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uvicorn_server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        uvicorn_server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(archived: Archived) -> Iterator[str]:
+    from newsvault.web import create_app
+
+    with serving(create_app(archived.settings)) as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")

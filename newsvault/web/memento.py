@@ -1,7 +1,10 @@
 """Memento (RFC 7089) and Wayback-style URLs: TimeGates, TimeMaps and memento headers.
 
-URI-R is the original URL, URI-M ``/web/{14-digit timestamp}/{URI-R}`` (the cleaned view) or
-``/web/{timestamp}id_/{URI-R}`` (the raw capture), URI-G ``/timegate/{URI-R}``, URI-T
+URI-R is the original URL, URI-M ``/web/{14-digit timestamp}/{URI-R}`` (the memento page: the
+archive's banner, the page as captured, the cleaned text), ``/web/{timestamp}mp_/{URI-R}`` (the
+page as captured, rewritten to load only from the archive; ``im_``, ``cs_``, ``js_``, ``oe_``,
+``if_``, ``fr_`` are the same for the resources it embeds) or ``/web/{timestamp}id_/{URI-R}``
+(the raw capture, byte for byte), URI-G ``/timegate/{URI-R}``, URI-T
 ``/timemap/link/{URI-R}``. Every capture of a URL is a memento; the one a timestamp names is
 chosen by ``storage.retrieval.closest_capture`` (closest, ties to the earlier).
 """
@@ -17,10 +20,12 @@ from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 
+from processing.replay_urls import MODIFIERS
 from storage.models import Capture
 
 LINK_FORMAT = "application/link-format"
-_TIMESTAMP = re.compile(r"^(\d{4,14})(id_)?$")
+_TIMESTAMP = re.compile(r"^(\d{4,14})([a-z]{2}_)?$")
+_MODIFIER_NAMES = ", ".join(sorted(m for m in MODIFIERS if m))
 
 
 def timestamp14(when: datetime) -> str:
@@ -36,15 +41,28 @@ def http_date(when: datetime) -> str:
 class MementoPath:
     timestamp: str  # 14 digits (a shorter one is padded)
     when: datetime
-    raw: bool
+    modifier: str = ""  # "", "id_", "mp_", "im_"... (processing.replay_urls.MODIFIERS)
+
+    @property
+    def raw(self) -> bool:
+        return self.modifier == "id_"
 
 
 def parse_memento_timestamp(value: str) -> MementoPath:
-    """``20211101120000`` or ``2021`` (padded with the start of the period), ``id_`` suffix."""
+    """``20211101120000`` or ``2021`` (padded with the start of the period), then an optional
+    modifier: ``id_`` (raw), ``mp_`` (rewritten page), ``im_``/``cs_``/``js_``/``oe_``/``if_``/
+    ``fr_`` (rewritten resources)."""
     match = _TIMESTAMP.match(value)
     if match is None or len(match.group(1)) % 2:
         raise HTTPException(
-            400, f"{value!r} is not a timestamp like 20211101120000 (optionally ending in id_)"
+            400,
+            f"{value!r} is not a timestamp like 20211101120000 (optionally followed by one of "
+            f"{_MODIFIER_NAMES})",
+        )
+    modifier = match.group(2) or ""
+    if modifier not in MODIFIERS:
+        raise HTTPException(
+            400, f"{modifier!r} in {value!r} is not a replay modifier: use one of {_MODIFIER_NAMES}"
         )
     digits = match.group(1)
     padded = digits + "0101000000"[len(digits) - 4 :]
@@ -52,7 +70,7 @@ def parse_memento_timestamp(value: str) -> MementoPath:
         when = datetime.strptime(padded, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
     except ValueError:
         raise HTTPException(400, f"{value!r} is not a valid date and time") from None
-    return MementoPath(padded, when, raw=match.group(2) is not None)
+    return MementoPath(padded, when, modifier)
 
 
 def parse_accept_datetime(value: str | None) -> datetime | None:
@@ -121,8 +139,10 @@ class Urls:
     def timemap_json(self) -> str:
         return f"{self.base}/timemap/json/{_quoted(self.original)}"
 
-    def memento(self, when: datetime, *, raw: bool = False, base: str | None = None) -> str:
-        suffix = "id_" if raw else ""
+    def memento(
+        self, when: datetime, *, raw: bool = False, base: str | None = None, modifier: str = ""
+    ) -> str:
+        suffix = "id_" if raw else modifier
         return f"{base or self.base}/web/{timestamp14(when)}{suffix}/{_quoted(self.original)}"
 
 
@@ -132,7 +152,13 @@ def _link(uri: str, rel: str, **params: str) -> str:
 
 
 def memento_links(
-    urls: Urls, captures: list[Capture], current: Capture, *, raw: bool, base: str | None = None
+    urls: Urls,
+    captures: list[Capture],
+    current: Capture,
+    *,
+    raw: bool,
+    base: str | None = None,
+    modifier: str = "",
 ) -> str:
     """The ``Link`` header of a memento: original, timegate, timemap, first/prev/next/last.
 
@@ -161,7 +187,7 @@ def memento_links(
         capture = captures[position]
         words = [w for w in ("first", "prev", "next", "last") if w in rels[position]]
         rel = " ".join([*words, "memento"])
-        uri = urls.memento(capture.fetched_at, raw=raw, base=base)
+        uri = urls.memento(capture.fetched_at, raw=raw, base=base, modifier=modifier)
         links.append(_link(uri, rel, datetime=http_date(capture.fetched_at)))
     return ", ".join(links)
 

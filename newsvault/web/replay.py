@@ -66,14 +66,14 @@ def raw_response(
     mime = content_type.split(";", 1)[0].strip().lower()
     if mime not in _INLINE_TYPES:
         headers["Content-Disposition"] = "attachment"
-    headers.update(_original_headers(record.http_headers))
+    headers.update(original_headers(record.http_headers))
     headers.update(extra_headers or {})
     # The archived status, except codes that would make a browser act on archived headers.
     shown = status if 200 <= status < 600 and status not in (101, 204, 304) else 200
     return Response(record.payload, status_code=shown, headers=headers)
 
 
-def _original_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+def original_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     kept: dict[str, str] = {}
     for name, value in headers:
         if name.lower() not in _ORIG_HEADERS:

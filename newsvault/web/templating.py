@@ -23,6 +23,12 @@ PAGE_CSP = (
 )
 
 
+def page_csp(*, frame_src: str | None = None) -> str:
+    """:data:`PAGE_CSP` for a page that frames a replayed capture (the memento page): from
+    this origin, and from the replay origin when captures are served from one."""
+    return f"{PAGE_CSP}; frame-src 'self'{' ' + frame_src if frame_src else ''}"
+
+
 def _when(value: datetime | None, with_time: bool = True) -> str:
     if value is None:
         return ""
@@ -43,12 +49,13 @@ def page(
     *,
     status_code: int = 200,
     headers: dict[str, str] | None = None,
+    csp: str = PAGE_CSP,
 ) -> HTMLResponse:
     """Render ``name`` with the shared security headers."""
     response = templates.TemplateResponse(
         request, name, context, status_code=status_code, headers=headers
     )
-    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["Content-Security-Policy"] = csp
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     return response

@@ -1,4 +1,5 @@
-"""Wayback-style routes: mementos (cleaned and raw), TimeGates and TimeMaps."""
+"""Wayback-style routes: mementos (the memento page, rewritten replay, raw), TimeGates and
+TimeMaps."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from newsvault.web import queries
 from newsvault.web.deps import Config, ReadSession
 from newsvault.web.memento import (
     LINK_FORMAT,
+    MementoPath,
     Urls,
     http_date,
     memento_links,
@@ -24,9 +26,11 @@ from newsvault.web.memento import (
 )
 from newsvault.web.render import sanitize
 from newsvault.web.replay import load_record, payload_capture, raw_response
-from newsvault.web.templating import page
+from newsvault.web.rewritten import rewritten_response
+from newsvault.web.templating import page, page_csp
+from processing.replay_urls import DOCUMENT_MODIFIERS, ArchiveLinks
 from storage.models import Capture, Version
-from storage.retrieval import NotArchived, capture_timeline, closest_capture
+from storage.retrieval import NotArchived, capture_at, capture_timeline, closest_capture
 
 router = APIRouter(tags=["memento"])
 
@@ -44,41 +48,62 @@ def _urls(request: Request, captures: list[Capture]) -> Urls:
 
 @router.get(
     "/web/{timestamp}/{url:path}",
-    summary="A memento: cleaned view, or raw with id_",
+    summary="A memento: the memento page, the rewritten page (mp_, im_, cs_...), or raw (id_)",
 )
 def memento(
-    timestamp: str, url: str, request: Request, session: ReadSession, config: Config
+    timestamp: str,
+    url: str,
+    request: Request,
+    session: ReadSession,
+    config: Config,
+    sec_fetch_dest: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """``/web/20211101120000/URL`` shows the cleaned article in the archive's banner;
-    ``/web/20211101120000id_/URL`` the archived response byte for byte, sandboxed."""
+    """``/web/20211101120000/URL``: the archive's memento page (banner, the page as captured,
+    the cleaned text); ``/web/20211101120000mp_/URL`` the page as captured, rewritten to load
+    only from the archive (``im_``, ``cs_``, ``js_``, ``oe_``, ``if_``, ``fr_`` for what it
+    embeds); ``/web/20211101120000id_/URL`` the archived response byte for byte, sandboxed."""
     wanted = parse_memento_timestamp(timestamp)
     prefix = f"/web/{timestamp}/"
+    replay_base = config.replay_origin
+    # Captured bytes are served by the replay host only, when there is one (a separate
+    # origin, reliability notes §6.3); the memento page is the archive's own.
+    replay_here = not replay_base or _origin(request) == replay_base.rstrip("/")
+    if wanted.modifier not in DOCUMENT_MODIFIERS and not wanted.raw:
+        return _embedded(request, session, config, wanted, prefix, replay_here, sec_fetch_dest)
     captures = _timeline(session, original_url(request, prefix))
     capture = closest_capture(captures, wanted.when)
     urls = _urls(request, captures)
-    replay_base = config.replay_origin
+    bytes_base = replay_base if wanted.modifier else None
     if timestamp14(capture.fetched_at) != wanted.timestamp:
         # Name the memento exactly, so its URI and its Memento-Datetime agree.
-        target = urls.memento(
-            capture.fetched_at, raw=wanted.raw, base=replay_base if wanted.raw else None
-        )
+        target = urls.memento(capture.fetched_at, modifier=wanted.modifier, base=bytes_base)
         return RedirectResponse(
             target, status_code=302, headers={"Link": timegate_links(urls, captures)}
         )
-    if wanted.raw and replay_base and _origin(request) != replay_base.rstrip("/"):
-        # Raw captures live on the replay host only (a separate origin, reliability notes §6.3).
-        return RedirectResponse(urls.memento(capture.fetched_at, raw=True, base=replay_base), 302)
+    if wanted.modifier and not replay_here:
+        target = urls.memento(capture.fetched_at, modifier=wanted.modifier, base=replay_base)
+        return RedirectResponse(target, 302)
     headers = {
         "Memento-Datetime": http_date(capture.fetched_at),
         "Link": memento_links(
-            urls, captures, capture, raw=wanted.raw, base=replay_base if wanted.raw else None
+            urls, captures, capture, raw=False, base=bytes_base, modifier=wanted.modifier
         ),
     }
-    if wanted.raw:
+    if wanted.modifier:
         source = payload_capture(session, capture)
         record = load_record(config.settings, source)
         status = source.status if capture.status == 304 else capture.status
-        return raw_response(record, status, headers)
+        if wanted.raw:
+            return raw_response(record, status, headers)
+        return rewritten_response(
+            record,
+            status,
+            page_url=capture.url,
+            links=ArchiveLinks(wanted.timestamp),
+            modifier=wanted.modifier,
+            fetch_dest=sec_fetch_dest,
+            extra_headers=headers,
+        )
     version = session.get(Version, capture.version_id) if capture.version_id else None
     article = None
     if version is not None:
@@ -93,6 +118,7 @@ def memento(
             "article": article,
             "body": sanitize(version.html, capture.canonical_url) if version else None,
             "raw_url": urls.memento(capture.fetched_at, raw=True, base=replay_base),
+            "frame_url": urls.memento(capture.fetched_at, modifier="mp_", base=replay_base),
             "timemap": urls.timemap,
             "previous": urls.memento(captures[index - 1].fetched_at) if index > 0 else None,
             "next": urls.memento(captures[index + 1].fetched_at)
@@ -102,6 +128,52 @@ def memento(
             "position": index + 1,
         },
         headers=headers,
+        csp=page_csp(frame_src=replay_base),
+    )
+
+
+def _embedded(
+    request: Request,
+    session: ReadSession,
+    config: Config,
+    wanted: MementoPath,
+    prefix: str,
+    replay_here: bool,
+    fetch_dest: str | None,
+) -> Response:
+    """An image, stylesheet, script, font... a replayed page embeds: the capture closest to
+    the page's timestamp, served at once (no redirect per resource, as pywb does); its own
+    memento URL is in Content-Location. Nothing archived is a 404: never the live web."""
+    if not replay_here:
+        assert config.replay_origin is not None
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        target = config.replay_origin + raw_path.decode("latin-1")
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(target, 302)
+    url = original_url(request, prefix)
+    try:
+        capture = capture_at(session, url, wanted.when)
+    except NotArchived as exc:
+        raise HTTPException(404, f"{exc} (the archive never fetches from the live web)") from None
+    urls = Urls(str(request.base_url).rstrip("/"), capture.canonical_url)
+    headers = {
+        "Memento-Datetime": http_date(capture.fetched_at),
+        "Content-Location": urls.memento(capture.fetched_at, modifier=wanted.modifier),
+        "Link": f'<{urls.original}>; rel="original", <{urls.timegate}>; rel="timegate", '
+        f'<{urls.timemap}>; rel="timemap"; type="{LINK_FORMAT}"',
+    }
+    source = payload_capture(session, capture)
+    record = load_record(config.settings, source)
+    status = source.status if capture.status == 304 else capture.status
+    return rewritten_response(
+        record,
+        status,
+        page_url=capture.url,
+        links=ArchiveLinks(wanted.timestamp),
+        modifier=wanted.modifier,
+        fetch_dest=fetch_dest,
+        extra_headers=headers,
     )
 
 
