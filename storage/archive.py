@@ -135,18 +135,16 @@ class Archive:
     def _add_rendering(
         self, fetch: Fetch, rendering: Rendering, page: WrittenRecord, row: Capture
     ) -> None:
-        dom = self._writer.write_resource(
-            target_uri=DOM_URN + safe_url_string(fetch.url),
-            payload=rendering.dom,
-            content_type="text/html; charset=utf-8",
-            date=fetch.fetched_at,
-            concurrent_to=page.record_id,
-        )
-        row.dom_warc_name, row.dom_warc_offset, row.dom_warc_length = (
-            dom.warc_name,
-            dom.offset,
-            dom.length,
-        )
+        if rendering.dom is not None:
+            dom = self._writer.write_resource(
+                target_uri=DOM_URN + safe_url_string(fetch.url),
+                payload=rendering.dom,
+                content_type="text/html; charset=utf-8",
+                date=fetch.fetched_at,
+                concurrent_to=page.record_id,
+            )
+            row.dom_warc_name, row.dom_warc_offset = dom.warc_name, dom.offset
+            row.dom_warc_length = dom.length
         if rendering.screenshot is not None:
             self._writer.write_resource(
                 target_uri=SCREENSHOT_URN + safe_url_string(fetch.url),

@@ -22,7 +22,7 @@ class Rendering:
     a request/response pair of its own.
     """
 
-    dom: bytes
+    dom: bytes | None  # None: past the size cap (extraction then reads the raw page)
     screenshot: bytes | None = None  # PNG
     resources: tuple[Fetch, ...] = ()
 
