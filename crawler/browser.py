@@ -78,6 +78,9 @@ class BrowserSession:
             viewport=VIEWPORT,
             service_workers="block",  # a worker's fetches would bypass route()
             accept_downloads=False,
+            # As Scrapy's own fetches (DOWNLOAD_VERIFY_CERTIFICATES is off): an archive keeps
+            # what a site served, whatever its certificate says.
+            ignore_https_errors=True,
         )
         try:
             return await record_page(

@@ -109,8 +109,9 @@ class BrowserDownloadHandler(BaseDownloadHandler):
         limits = (
             self.limits if timeout == self.limits.timeout else _with_timeout(self.limits, timeout)
         )
-        # Load, settle, screenshot, bodies: each bounded, and the whole bounded again.
-        budget = 3 * timeout + limits.settle + 10
+        # Navigation, load, screenshot (each within the timeout), network idle and the last
+        # bodies (each within the settle time, plus a margin): each bounded, the whole too.
+        budget = 3 * timeout + 2 * limits.settle + 10
         try:
             capture = await asyncio.wait_for(
                 self.session.record(request.url, kind=request_kind(request), limits=limits),

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http import HTTPStatus
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
+from crawler.browser_guard import url_refusal
 from storage.fetch import Fetch, Rendering
 from vocabulary.canonical import UnsupportedURL, canonicalize
 
@@ -177,10 +178,10 @@ def _host_port(url: str) -> tuple[str, int]:
     return parts.hostname or "", port or (443 if parts.scheme in ("https", "wss") else 80)
 
 
-async def _quietly(step: object) -> None:
+async def _quietly(step: Awaitable[None]) -> None:
     """Await a route step; the page may have closed meanwhile, which is no error of ours."""
     try:
-        await step  # type: ignore[misc]
+        await step
     except PlaywrightError as exc:
         logger.debug("route step after the page closed: %s", exc)
 
@@ -204,8 +205,6 @@ class PageRecorder:
     # route(): the first check of every request ---------------------------------------------
 
     async def route(self, route: Route, request: Request) -> None:
-        from crawler.browser_guard import url_refusal
-
         url = request.url
         reason, kind = url_refusal(url, self.policy), "ssrf"
         if reason is None and self.requests >= self.limits.max_requests:

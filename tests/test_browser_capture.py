@@ -408,6 +408,31 @@ def test_a_recrawl_sees_an_edit_the_unchanged_shell_does_not_show(
 
 @pytest.mark.slow
 @pytest.mark.browser
+def test_reindex_from_the_warc_files_finds_the_rendered_dom_again(
+    browser_crawl: Crawl, tmp_path: Path
+) -> None:
+    from newsvault.config import load_settings
+    from tasks.reindex import reindex
+
+    home = tmp_path / "data"
+    shutil.copytree(browser_crawl.home, home)
+    before = _article_capture(browser_crawl)
+    settings = load_settings(home=home)
+    reindex(settings)
+    after = _article_capture(Crawl(home, browser_crawl.site, browser_crawl.result))
+    assert (after.dom_warc_name, after.dom_warc_offset, after.dom_warc_length) == (
+        before.dom_warc_name,
+        before.dom_warc_offset,
+        before.dom_warc_length,
+    )
+    assert after.process_state == "done" and after.version_id is not None
+    with session_scope(settings.index_url) as session:
+        kinds = {c.url.rsplit("/", 1)[-1]: c.kind for c in session.scalars(select(Capture))}
+    assert kinds["app.js"] == "requisite"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
 def test_a_plain_capture_of_the_same_site_is_an_empty_shell(
     site: ScriptedNews, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -475,3 +500,23 @@ def test_route_refuses_disallowed_literals_and_schemes() -> None:
     assert url_refusal("http://127.0.0.1:8000/x", policy) is None
     assert url_refusal("https://news.example/a.js", policy) is None  # names: at connect time
     assert url_refusal("data:image/png;base64,AAAA", policy) is None
+
+
+def test_capture_is_page_or_browser_and_only_browser_sites_get_the_handler() -> None:
+    from crawler.settings import build_settings
+    from crawler.sitedef import SiteDefinitionError, parse_site
+    from newsvault.config import Settings
+
+    start = {"feeds": ["https://news.example/feed.xml"]}
+    assert parse_site({"name": "n", "start": start}).capture == "page"
+    with pytest.raises(SiteDefinitionError, match="capture"):
+        parse_site({"name": "n", "start": start, "capture": "chrome"})
+    settings = Settings(chromium_path=Path("/opt/chromium"))
+    page = build_settings(settings, parse_site({"name": "n", "start": start}))
+    assert "http" not in page["DOWNLOAD_HANDLERS"]
+    browser = build_settings(
+        settings, parse_site({"name": "n", "start": start, "capture": "browser"})
+    )
+    handler = "crawler.browser_handler.BrowserDownloadHandler"
+    assert browser["DOWNLOAD_HANDLERS"]["http"] == browser["DOWNLOAD_HANDLERS"]["https"] == handler
+    assert browser["NEWSVAULT_CHROMIUM_PATH"] == "/opt/chromium"
