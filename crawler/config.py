@@ -7,6 +7,7 @@ their Settings object and mypy checks the fit at each call site.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol
 
 __all__ = ["CrawlerConfig"]
@@ -31,4 +32,9 @@ class CrawlerConfig(Protocol):
     @property
     def download_timeout(self) -> float:
         """Seconds one request may take."""
+        ...
+
+    @property
+    def chromium_path(self) -> Path:
+        """The chromium that loads the pages of ``capture = "browser"`` sites."""
         ...

@@ -8,6 +8,9 @@ from crawler.config import CrawlerConfig
 from crawler.sitedef import SiteDefinition
 from crawler.ssrf import ALLOWED_NETWORKS_SETTING
 
+# Scrapy setting read by crawler/browser_handler.py: the chromium of capture = "browser" sites.
+CHROMIUM_SETTING = "NEWSVAULT_CHROMIUM_PATH"
+
 DOWNLOADER_MIDDLEWARES: dict[str, int | None] = {
     "crawler.middlewares.ssrf.SsrfGuardMiddleware": 60,
     # Ours replaces Scrapy's at the same place in the chain.
@@ -79,6 +82,16 @@ def build_settings(
         # workers per response to handle its output (100 by default), a measurable cost.
         "CONCURRENT_ITEMS": 4,
     }
+    if site.capture == "browser":
+        # Article pages go through chromium (crawler/browser_handler.py); the handler hands
+        # every other request to Scrapy's own. Same downloader slots, same middlewares.
+        handler = "crawler.browser_handler.BrowserDownloadHandler"
+        result["DOWNLOAD_HANDLERS"] = {
+            **result["DOWNLOAD_HANDLERS"],
+            "http": handler,
+            "https": handler,
+        }
+        result[CHROMIUM_SETTING] = str(settings.chromium_path)
     if overrides:
         result.update(overrides)
     return result

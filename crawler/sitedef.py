@@ -11,7 +11,7 @@ import ipaddress
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -140,6 +140,14 @@ class SiteDefinition(_Model):
     tracking_params: list[str] = Field(default_factory=list)
     discover: bool = Field(
         False, description="Also find sitemaps (robots.txt, /sitemap.xml) and feeds (<head>)."
+    )
+    capture: Literal["page", "browser"] = Field(
+        "page",
+        description=(
+            "How article pages are fetched: 'page' (the HTML as served) or 'browser' (loaded "
+            "in chromium: every response the page makes is archived, the rendered DOM is "
+            "what extraction reads, a screenshot is kept)."
+        ),
     )
 
     @field_validator("name")

@@ -17,11 +17,12 @@ from weakref import WeakKeyDictionary
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
-from scrapy.http import Request, Response, TextResponse
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 
 from crawler.discovery import LinkGraph, jsonld_types, route_by_shape
 from crawler.feeds import parse_date, parse_feed, sitemap_entries
 from crawler.links import age_cutoff, page_links, pagination_links, too_old
+from crawler.middlewares.common import BROWSER_META, BROWSER_RESULT
 from crawler.sitedef import SiteDefinition
 from vocabulary.canonical import UnsupportedURL, amp_alternate, canonical_from_page, canonicalize
 from vocabulary.schema_org import ARTICLE_TYPES
@@ -97,6 +98,7 @@ class NewsSpider(scrapy.Spider):
         # (crawler/discovery.py); links without a telling shape wait in the graph.
         self.by_shape = not self._allow
         self.graph = LinkGraph()
+        self.browser = site.capture == "browser"
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -154,6 +156,10 @@ class NewsSpider(scrapy.Spider):
             SITEMAP: self.parse_sitemap,
             SECTION: self.parse_section,
         }.get(kind, self.parse_page)
+        if self.browser and kind in (ARTICLE, PAGE):
+            # Pages that may be articles load in the browser; feeds, sitemaps and section
+            # pages stay plain fetches (their links are in the HTML on news sites).
+            meta[BROWSER_META] = True
         return Request(
             canonical,
             callback=callback,
@@ -285,6 +291,8 @@ class NewsSpider(scrapy.Spider):
         content_type = response.headers.get(b"Content-Type") or b"text/html"
         if not content_type.lower().startswith((b"text/html", b"application/xhtml")):
             return
+        # A page the browser loaded is read as it rendered: links its scripts built count.
+        response = _rendered(response) or response
         depth = response.meta.get("nv_depth", 0)
         regular = self._note_canonical(response)
         if regular is not None:
@@ -375,3 +383,13 @@ class NewsSpider(scrapy.Spider):
             request = self.make_request(url, kind, depth=next_depth)
             if request is not None:
                 yield request
+
+
+def _rendered(response: TextResponse) -> TextResponse | None:
+    """The browser's rendered DOM of ``response`` as a response of its own, if it has one."""
+    request = response.request
+    captured = request.meta.get(BROWSER_RESULT) if request is not None else None
+    rendering = getattr(captured, "rendering", None)
+    if rendering is None or rendering.dom is None:
+        return None
+    return HtmlResponse(url=response.url, body=rendering.dom, encoding="utf-8", request=request)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     )
     max_page_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Largest body fetched.")
     download_timeout: float = Field(30.0, gt=0)
+    chromium_path: Path = Field(
+        Path("/usr/bin/chromium"),
+        description='The chromium that loads the pages of capture = "browser" sites.',
+    )
     sample_site_port: int = Field(8741, ge=1, le=65535, description="Port of the demo site.")
     api_token: str | None = Field(None, description="Bearer token for write endpoints.")
     # Scheduled operation (workers and beat).

@@ -2,7 +2,7 @@
 # Install what the browser tests need, then run them: Debian's chromium, driven by the
 # playwright Python package (`playwright install` downloads a browser and fails offline).
 #
-#   scripts/browser.sh            install chromium if missing, run tests/test_browser.py
+#   scripts/browser.sh            install chromium if missing, run the browser tests
 #   scripts/browser.sh --install  only install
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +21,4 @@ chromium --version
 if [ "${1:-}" = "--install" ]; then
     exit 0
 fi
-exec .venv/bin/pytest -m browser tests/test_browser.py "$@"
+exec .venv/bin/pytest -m browser tests/test_browser.py tests/test_browser_capture.py "$@"

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from w3lib.url import safe_url_string
 
 from storage.db import READ_ONLY, engine_for, session_scope
-from storage.fetch import Fetch
+from storage.fetch import DOM_URN, SCREENSHOT_URN, Fetch, Rendering
 from storage.models import Capture, FetchEvent, WarcFile, utcnow
 from storage.warc import RevisitTarget, WarcWriter, WrittenRecord
 
@@ -63,6 +63,8 @@ def processing_plan(status: int, mime: str | None, kind: str) -> tuple[str, str 
     """
     if kind in ("feed", "sitemap", "robots"):
         return "skipped", f"{kind}, not an article page"
+    if kind == "requisite":
+        return "skipped", "loaded by a browser for a page, not an article page"
     if status == 304:
         return "pending", None  # unchanged: processing links it to the current version
     if status != 200:
@@ -104,12 +106,21 @@ class Archive:
     # The sink protocol the crawler uses ----------------------------------------------------
 
     def add(self, fetch: Fetch) -> None:
-        """Write ``fetch`` to the WARC file now; its index row waits for :meth:`commit`."""
+        """Write ``fetch`` to the WARC file now; its index row waits for :meth:`commit`.
+
+        A page a browser loaded (``fetch.rendering``) also gets its rendered DOM and its
+        screenshot as ``resource`` records concurrent to its response, and every other
+        exchange the browser had for it as a capture of its own (revisits of what this
+        archive already holds, like any fetch).
+        """
         digest = payload_digest(fetch.body)
         prior = self.prior_capture(fetch.canonical_url)
         revisit = _revisit_target(fetch, digest, prior)
         written = self._writer.write_exchange(fetch, revisit_of=revisit)
-        self._pending.append(self._capture_row(fetch, written, revisit, prior))
+        row = self._capture_row(fetch, written, revisit, prior)
+        self._pending.append(row)
+        if fetch.rendering is not None:
+            self._add_rendering(fetch, fetch.rendering, written, row)
         if revisit is None and fetch.status == 200:
             self._prior[fetch.canonical_url] = PriorCapture(
                 record_id=written.record_id,
@@ -120,6 +131,30 @@ class Archive:
                 last_modified=fetch.header("Last-Modified"),
                 mime_type=mime_type(fetch.header("Content-Type")),
             )
+
+    def _add_rendering(
+        self, fetch: Fetch, rendering: Rendering, page: WrittenRecord, row: Capture
+    ) -> None:
+        if rendering.dom is not None:
+            dom = self._writer.write_resource(
+                target_uri=DOM_URN + safe_url_string(fetch.url),
+                payload=rendering.dom,
+                content_type="text/html; charset=utf-8",
+                date=fetch.fetched_at,
+                concurrent_to=page.record_id,
+            )
+            row.dom_warc_name, row.dom_warc_offset = dom.warc_name, dom.offset
+            row.dom_warc_length = dom.length
+        if rendering.screenshot is not None:
+            self._writer.write_resource(
+                target_uri=SCREENSHOT_URN + safe_url_string(fetch.url),
+                payload=rendering.screenshot,
+                content_type="image/png",
+                date=fetch.fetched_at,
+                concurrent_to=page.record_id,
+            )
+        for resource in rendering.resources:
+            self.add(resource)
 
     def record_failure(self, url: str, kind: str, message: str) -> None:
         self._pending_events.append(

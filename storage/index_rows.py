@@ -100,6 +100,9 @@ def capture_row(cap: ScannedCapture) -> dict[str, Any]:
         "process_state": cap.state,
         "process_note": cap.note,
         "version_id": None,  # set once the versions exist (they point back at captures)
+        "dom_warc_name": cap.dom[0] if cap.dom else None,
+        "dom_warc_offset": cap.dom[1] if cap.dom else None,
+        "dom_warc_length": cap.dom[2] if cap.dom else None,
     }
 
 

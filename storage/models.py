@@ -147,7 +147,8 @@ class Capture(Base):
     warc_length: Mapped[int] = mapped_column(BigInteger)
     etag: Mapped[str | None] = mapped_column(String(500))
     last_modified: Mapped[str | None] = mapped_column(String(100))
-    # What the crawler fetched this as: article | feed | sitemap | section | robots | page
+    # What the crawler fetched this as: article | feed | sitemap | section | robots | page,
+    # or requisite (loaded by a browser for a page)
     kind: Mapped[str] = mapped_column(String(20), default="page")
     # pending | done | skipped | error
     process_state: Mapped[str] = mapped_column(String(20), default="pending")
@@ -155,6 +156,11 @@ class Capture(Base):
     version_id: Mapped[int | None] = mapped_column(ForeignKey("versions.id", use_alter=True))
     # Migration 0003: when the reconciler last re-queued this pending capture.
     queued_at: Mapped[datetime | None] = mapped_column()
+    # Migration 0005: a browser capture's rendered DOM (a ``resource`` record, urn:dom:URL),
+    # which is what processing extracts from; the response record stays the raw page.
+    dom_warc_name: Mapped[str | None] = mapped_column(String(500))
+    dom_warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    dom_warc_length: Mapped[int | None] = mapped_column(BigInteger)
 
     crawl_job: Mapped[CrawlJob | None] = relationship()
 

@@ -12,7 +12,14 @@ from storage.db import session_scope
 from storage.index_rows import capture_row, crawl_jobs
 from storage.models import Capture, WarcFile, utcnow
 from storage.warc import RecoveryReport, iter_records, recover_open_files
-from storage.warc_scan import crawl_job_of, plan_capture, scanned_capture
+from storage.warc_scan import (
+    ScannedCapture,
+    attach_doms,
+    crawl_job_of,
+    dom_of,
+    plan_capture,
+    scanned_capture,
+)
 
 if TYPE_CHECKING:
     from storage.config import StorageConfig
@@ -47,12 +54,20 @@ def _index_missing(
     session: Session, path: Path, name: str, jobs: set[int], known: set[str]
 ) -> None:
     job: int | None = None
+    found: list[ScannedCapture] = []
+    doms: dict[str, tuple[str, int, int]] = {}
     for record in iter_records(path):
         if record.rec_type == "warcinfo":
             job = crawl_job_of(record, jobs)
         elif record.rec_type in ("response", "revisit") and record.record_id not in known:
             cap = scanned_capture(record, name, 0, job)
             plan_capture(cap)
-            row = capture_row(cap)
-            del row["id"]
-            session.add(Capture(**row))
+            found.append(cap)
+        elif (dom := dom_of(record, name)) is not None:
+            doms[dom[0]] = dom[1]
+    # A browser capture's DOM record follows its response: attach it once the file is read.
+    attach_doms(found, doms)
+    for cap in found:
+        row = capture_row(cap)
+        del row["id"]
+        session.add(Capture(**row))

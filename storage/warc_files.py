@@ -162,6 +162,28 @@ class WarcWriter:
             )
         return self._finish(start, record)
 
+    def write_resource(
+        self,
+        *,
+        target_uri: str,
+        payload: bytes,
+        content_type: str,
+        date: datetime | None = None,
+        concurrent_to: str | None = None,
+    ) -> WrittenRecord:
+        """A ``resource`` record (a browser capture's DOM or screenshot); see warc_records."""
+        fh, start = self._begin()
+        with self._undo_on_error(fh, start):
+            record = self.records.write_resource(
+                fh,
+                target_uri=target_uri,
+                payload=payload,
+                content_type=content_type,
+                date=date,
+                concurrent_to=concurrent_to,
+            )
+        return self._finish(start, record)
+
     def sync(self) -> None:
         """Flush and fsync the open file: every record written so far is then durable."""
         if self._fh is not None and self._unsynced:

@@ -66,8 +66,8 @@ class IndexedRecord:
     warc_headers: list[tuple[str, str]]
     http_headers: list[tuple[str, str]]
     payload_length: int
-    # Only for records without HTTP headers (warcinfo, conversion, metadata): small, and
-    # reindex needs the conversion JSON to rebuild versions.
+    # Only for records without HTTP headers (warcinfo, conversion, metadata; not resource
+    # records): small, and reindex needs the conversion JSON to rebuild versions.
     payload: bytes | None = None
 
 
@@ -238,9 +238,11 @@ def _problem(walk: _Walk, path: Path, offset: int, text: str) -> VerifyProblem:
 def _read_payload(record: Any) -> tuple[bytes | None, int]:
     """Read the record to its end (digests are checked as it is read); keep small payloads.
 
-    Returns the payload (None for HTTP records) and its length.
+    Returns the payload (None for HTTP and resource records) and its length.
     """
-    if record.rec_type in _HTTP_RECORDS and record.http_headers:
+    # Resource records (a browser capture's DOM and screenshot) are large and read by
+    # offset when needed: their payload is not kept either.
+    if (record.rec_type in _HTTP_RECORDS and record.http_headers) or record.rec_type == "resource":
         count = 0
         while chunk := record.raw_stream.read(_CHUNK):
             count += len(chunk)

@@ -238,9 +238,16 @@ class WarcRecordWriter:
         payload: bytes,
         content_type: str,
         date: datetime | None = None,
+        concurrent_to: str | None = None,
     ) -> RecordWritten:
-        """A ``resource`` record: ``payload`` as the whole block, no HTTP headers."""
-        return self._write_block(out, "resource", target_uri, payload, content_type, date)
+        """A ``resource`` record: ``payload`` as the whole block, no HTTP headers.
+
+        ``concurrent_to``: the record id of the response this resource was made with (a
+        browser capture's DOM and screenshot name their page's response).
+        """
+        return self._write_block(
+            out, "resource", target_uri, payload, content_type, date, concurrent_to=concurrent_to
+        )
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -266,11 +273,15 @@ class WarcRecordWriter:
         content_type: str,
         date: datetime | None,
         refers_to: str | None = None,
+        *,
+        concurrent_to: str | None = None,
     ) -> RecordWritten:
         moment = date if date is not None else self.now()
         headers = {"WARC-Type": rec_type, "WARC-Date": warc_date(moment)}
         if refers_to is not None:
             headers["WARC-Refers-To"] = refers_to
+        if concurrent_to is not None:
+            headers["WARC-Concurrent-To"] = concurrent_to
         headers["WARC-Record-ID"] = self.new_record_id()
         record = self._warcio.create_warc_record(
             target_uri,

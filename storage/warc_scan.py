@@ -31,6 +31,7 @@ from pathlib import Path
 
 from storage.archive import mime_type, processing_plan
 from storage.documents import version_note
+from storage.fetch import DOM_URN
 from storage.warc import IndexedRecord, VerifyProblem, iter_records
 from storage.warc_files import OPEN_SUFFIX, WARC_SUFFIX
 from storage.warc_records import KIND_HEADER
@@ -70,6 +71,8 @@ class ScannedCapture:
     state: str = "pending"
     note: str | None = None
     version_id: int | None = None
+    # A browser capture's rendered DOM record (urn:dom:, concurrent to this response).
+    dom: tuple[str, int, int] | None = None  # (warc name, offset, length)
 
 
 @dataclass(slots=True)
@@ -129,6 +132,7 @@ def scan_warcs(directory: Path, jobs: set[int], progress: Progress | None = None
     paths = warc_paths(directory)
     total = sum(path.stat().st_size for path in paths)
     done = 0
+    doms: dict[str, tuple[str, int, int]] = {}  # response record id -> its DOM record
     for path in paths:
         name = path.name.removesuffix(OPEN_SUFFIX)
         job: int | None = None
@@ -144,6 +148,8 @@ def scan_warcs(directory: Path, jobs: set[int], progress: Progress | None = None
                 conversion = _conversion(record, name)
                 if conversion is not None:
                     scan.conversions.append(conversion)
+            elif (dom := dom_of(record, name)) is not None:
+                doms[dom[0]] = dom[1]
             if progress is not None:
                 progress("scan", done + record.offset + record.length, total)
         stat = path.stat()
@@ -151,7 +157,24 @@ def scan_warcs(directory: Path, jobs: set[int], progress: Progress | None = None
         closed_at = datetime.fromtimestamp(stat.st_mtime, UTC)
         scan.files.append((name, state, stat.st_size, created, closed_at))
         done += stat.st_size
+    attach_doms(scan.captures, doms)
     return scan
+
+
+def dom_of(record: IndexedRecord, warc_name: str) -> tuple[str, tuple[str, int, int]] | None:
+    """A rendered-DOM record: (the response it belongs to, where the DOM is), else None."""
+    if record.rec_type != "resource" or not record.concurrent_to:
+        return None
+    if not (record.target_uri or "").startswith(DOM_URN):
+        return None
+    return record.concurrent_to, (warc_name, record.offset, record.length)
+
+
+def attach_doms(captures: list[ScannedCapture], doms: dict[str, tuple[str, int, int]]) -> None:
+    """Point each browser capture at its rendered DOM (the DOM may sit in a later file)."""
+    if doms:
+        for cap in captures:
+            cap.dom = doms.get(cap.record_id)
 
 
 def crawl_job_of(record: IndexedRecord, jobs: set[int]) -> int | None:

@@ -44,6 +44,9 @@ class PendingCapture:
     process_state: str
     site_id: int | None
     site: dict[str, Any]
+    # A browser capture's rendered DOM record (what extraction reads), else None.
+    dom_warc_name: str | None = None
+    dom_warc_offset: int | None = None
 
 
 @dataclass(frozen=True)

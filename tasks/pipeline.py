@@ -87,6 +87,8 @@ def _read_captures(settings: TasksConfig, capture_ids: Sequence[int]) -> dict[in
             _captures.c.warc_name,
             _captures.c.warc_offset,
             _captures.c.process_state,
+            _captures.c.dom_warc_name,
+            _captures.c.dom_warc_offset,
             CrawlJob.site_id,
             Site.definition,
         )
@@ -108,7 +110,11 @@ def _capture_of(row: AnyRow) -> PendingCapture:
 
 
 def _prepare(capture: PendingCapture, settings: TasksConfig) -> Prepared:
-    if capture.record_type == "revisit":
+    dom = _dom_of(capture.dom_warc_name, capture.dom_warc_offset)
+    # A browser capture's page is often the same empty shell on every visit while its
+    # article (fetched by scripts) changes: its rendered DOM is read even when the raw
+    # response is a revisit.
+    if capture.record_type == "revisit" and dom is None:
         return Revisit()
     try:
         page, extracted = extract_capture(
@@ -119,6 +125,7 @@ def _prepare(capture: PendingCapture, settings: TasksConfig) -> Prepared:
             warc_offset=capture.warc_offset,
             kind=capture.kind,
             site=capture.site,
+            dom=dom,
         )
     except Exception as exc:  # a bad record must never kill the worker; it is recorded
         log.exception("capture %s: extraction failed", capture.id)
@@ -136,6 +143,10 @@ def _prepare(capture: PendingCapture, settings: TasksConfig) -> Prepared:
     return Cleaned(extracted, title, text, digest, key, signature(key), charset_note)
 
 
+def _dom_of(name: str | None, offset: int | None) -> tuple[str, int] | None:
+    return (name, offset) if name is not None and offset is not None else None
+
+
 def extract_capture(
     settings: TasksConfig,
     *,
@@ -145,16 +156,22 @@ def extract_capture(
     warc_offset: int,
     kind: str,
     site: dict[str, Any],
+    dom: tuple[str, int] | None = None,
 ) -> tuple[DecodedPage, ExtractedArticle | NotAnArticle]:
     """Read an archived response and extract it under its site's definition.
 
-    Also what ``newsvault reindex`` runs, so both give the same answer for one record.
+    ``dom``: where a browser capture's rendered DOM is (``resource`` record, WARC file name and
+    offset); extraction then reads it instead of the raw response. Also what ``newsvault
+    reindex`` runs, so both give the same answer for one record.
     """
-    record = read_record(settings.warc_dir, warc_name, warc_offset)
+    if dom is not None:
+        rendered = read_record(settings.warc_dir, *dom)
+        body, content_type = rendered.payload, rendered.warc_header("Content-Type")
+    else:
+        record = read_record(settings.warc_dir, warc_name, warc_offset)
+        body, content_type = record.decoded_payload(), record.header("Content-Type")
     language_hint = site.get("language")
-    page = decode_html(
-        record.decoded_payload(), record.header("Content-Type"), language_hint=language_hint
-    )
+    page = decode_html(body, content_type, language_hint=language_hint)
     if page.suspicious:
         log.warning("capture %s: %s", capture_id, page.note)
     selectors = Selectors(**site["selectors"]) if site.get("selectors") else None

@@ -104,6 +104,7 @@ def _content_hash(
             warc_offset=cap.offset,
             kind=cap.kind,
             site=jobs.get(cap.crawl_job_id or 0, {}),
+            dom=cap.dom[:2] if cap.dom else None,
         )
     except Exception as exc:  # as in processing: a bad record is recorded, not raised
         return NoVersion("error", f"extraction failed: {exc}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -20,18 +21,38 @@ if TYPE_CHECKING:
     from crawler.context import CrawlContext
 
 __all__ = [
+    "BROWSER_META",
+    "BROWSER_RESULT",
     "FAILURE_KINDS",
+    "BrowserUnavailable",
     "RobotsDisallowed",
     "TooLarge",
     "build_fetch",
     "record_failure",
+    "record_url_failure",
     "request_host",
     "request_kind",
 ]
 
 logger = logging.getLogger(__name__)
 
-FAILURE_KINDS = ("dns", "timeout", "refused", "robots", "too_large", "ssrf", "connection", "other")
+FAILURE_KINDS = (
+    "dns",
+    "timeout",
+    "refused",
+    "robots",
+    "too_large",
+    "ssrf",
+    "connection",
+    "browser",
+    "other",
+)
+
+# request.meta flag: load this request in the browser (a site with capture = "browser").
+BROWSER_META = "nv_browser"
+# request.meta: the browser's record of the page (a Fetch whose ``rendering`` is set), put
+# there by crawler/browser_handler.py for the archive and the spider.
+BROWSER_RESULT = "nv_browser_capture"
 
 
 class RobotsDisallowed(IgnoreRequest):
@@ -40,6 +61,10 @@ class RobotsDisallowed(IgnoreRequest):
 
 class TooLarge(IgnoreRequest):
     """The body is past DOWNLOAD_MAXSIZE once its Content-Encoding is undone."""
+
+
+class BrowserUnavailable(IgnoreRequest):
+    """A page should be loaded in the browser, and the browser cannot be started."""
 
 
 def request_host(request: Request) -> str:
@@ -61,6 +86,13 @@ def record_failure(
     crawler: Crawler, context: CrawlContext | None, request: Request, kind: str, message: str
 ) -> None:
     """Count a failed fetch in the crawl's stats and record it in the archive (if any)."""
+    record_url_failure(crawler, context, request.url, kind, message)
+
+
+def record_url_failure(
+    crawler: Crawler, context: CrawlContext | None, url: str, kind: str, message: str
+) -> None:
+    """:func:`record_failure` for a URL with no Scrapy request (a browser's subresource)."""
     assert crawler.stats is not None
     crawler.stats.inc_value(f"newsvault/errors/{kind}")
     if context is None:
@@ -68,9 +100,9 @@ def record_failure(
     # Through the archive's writer thread when it runs, so the sink is used from one thread.
     target = context.writer if context.writer is not None else context.sink
     try:
-        target.record_failure(request.url, kind, message[:2000])
+        target.record_failure(url, kind, message[:2000])
     except Exception:  # recording must not turn one failed fetch into a crashed crawl
-        logger.exception("could not record the failure of %s", request.url)
+        logger.exception("could not record the failure of %s", url)
 
 
 def _header_pairs(headers: Any) -> list[tuple[str, str]]:
@@ -90,7 +122,14 @@ def _reason(status: int) -> str:
 
 
 def build_fetch(request: Request, response: Response) -> Fetch:
-    """A :class:`Fetch` from one hop, body as received (still compressed if it was)."""
+    """A :class:`Fetch` from one hop, body as received (still compressed if it was).
+
+    A page the browser loaded is archived as the browser had it: its own request headers,
+    the address it connected to, and its rendering (DOM, screenshot, resources).
+    """
+    captured = request.meta.get(BROWSER_RESULT)
+    if isinstance(captured, Fetch):
+        return replace(captured, kind=request_kind(request))
     try:
         canonical = canonicalize(response.url)
     except UnsupportedURL:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import NotConfigured
 
 from crawler.context import CrawlContext, require_context
-from crawler.middlewares.common import request_kind
+from crawler.middlewares.common import BROWSER_META, request_kind
 from vocabulary.canonical import UnsupportedURL, canonicalize
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ class ConditionalRequestMiddleware:
 
     def process_request(self, request: Request) -> None:
         if request.method != "GET" or request_kind(request) not in self.conditional_kinds:
+            return
+        if request.meta.get(BROWSER_META):
+            # A browser page's shell is often unchanged while the article its scripts fetch
+            # is not: it is loaded whole every time (and the browser sends no validators).
             return
         if b"If-None-Match" in request.headers or b"If-Modified-Since" in request.headers:
             return

@@ -15,7 +15,13 @@ from scrapy.exceptions import (
 from twisted.internet import error as txerror
 
 from crawler.context import CrawlContext, require_context
-from crawler.middlewares.common import RobotsDisallowed, TooLarge, record_failure, request_host
+from crawler.middlewares.common import (
+    BrowserUnavailable,
+    RobotsDisallowed,
+    TooLarge,
+    record_failure,
+    request_host,
+)
 from crawler.ssrf import SsrfRefused, refusal_for_host
 
 if TYPE_CHECKING:
@@ -33,6 +39,8 @@ def classify_failure(exc: BaseException, request: Request) -> str:
         return "ssrf"
     if isinstance(exc, RobotsDisallowed):
         return "robots"
+    if isinstance(exc, BrowserUnavailable):
+        return "browser"
     if isinstance(exc, CannotResolveHostError | txerror.DNSLookupError):
         return "dns"
     if isinstance(exc, DownloadTimeoutError | txerror.TimeoutError | TimeoutError):
