@@ -90,20 +90,7 @@ def memento(
         ),
     }
     if wanted.modifier:
-        source = payload_capture(session, capture)
-        record = load_record(config.settings, source)
-        status = source.status if capture.status == 304 else capture.status
-        if wanted.raw:
-            return raw_response(record, status, headers)
-        return rewritten_response(
-            record,
-            status,
-            page_url=capture.url,
-            links=ArchiveLinks(wanted.timestamp),
-            modifier=wanted.modifier,
-            fetch_dest=sec_fetch_dest,
-            extra_headers=headers,
-        )
+        return _captured(session, config, capture, wanted, headers, sec_fetch_dest)
     version = session.get(Version, capture.version_id) if capture.version_id else None
     article = None
     if version is not None:
@@ -163,9 +150,24 @@ def _embedded(
         "Link": f'<{urls.original}>; rel="original", <{urls.timegate}>; rel="timegate", '
         f'<{urls.timemap}>; rel="timemap"; type="{LINK_FORMAT}"',
     }
+    return _captured(session, config, capture, wanted, headers, fetch_dest)
+
+
+def _captured(
+    session: ReadSession,
+    config: Config,
+    capture: Capture,
+    wanted: MementoPath,
+    headers: dict[str, str],
+    fetch_dest: str | None,
+) -> Response:
+    """The captured response: byte for byte (``id_``) or rewritten into the archive. A 304
+    re-crawl serves the payload it confirmed, with that response's status."""
     source = payload_capture(session, capture)
     record = load_record(config.settings, source)
     status = source.status if capture.status == 304 else capture.status
+    if wanted.raw:
+        return raw_response(record, status, headers)
     return rewritten_response(
         record,
         status,
